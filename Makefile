@@ -1,0 +1,35 @@
+# Thin wrapper over the CMake presets. `make test` and `make serve` are the two
+# commands the README promises on a fresh Debian 12 machine.
+JOBS ?= $(shell nproc)
+DEMO_MODEL ?= build/demo-small-q8_0.gguf
+
+.PHONY: setup build test test-release test-asan serve clean format
+
+setup:
+	./scripts/setup.sh
+
+build: setup
+	cmake --preset release
+	cmake --build --preset release -j $(JOBS)
+
+test: build test-release test-asan
+
+test-release:
+	ctest --preset release -j $(JOBS)
+
+test-asan:
+	cmake --preset asan
+	cmake --build --preset asan -j $(JOBS)
+	ctest --preset asan -j $(JOBS)
+
+$(DEMO_MODEL): build
+	./build/release/autan synth --shape small --type q8_0 $(DEMO_MODEL)
+
+serve: build $(DEMO_MODEL)
+	./build/release/autan run -m $(DEMO_MODEL)
+
+format:
+	git ls-files '*.cpp' '*.h' | xargs clang-format -i
+
+clean:
+	rm -rf build
