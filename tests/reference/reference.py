@@ -307,10 +307,16 @@ class Config:
     pass
 
 
-def _meta(g, key, default=None, required=True):
+def _meta(g, key, default=None):
     if key in g.metadata:
-        return g.metadata[key]
-    if default is not None or not required:
+        v = g.metadata[key]
+        if isinstance(v, list):
+            # Per-layer arrays are accepted only when uniform.
+            if not v or any(e != v[0] for e in v):
+                raise ReferenceError("per-layer values for %s not supported" % key)
+            v = v[0]
+        return v
+    if default is not None:
         return default
     raise ReferenceError("missing metadata key %s" % key)
 
@@ -489,11 +495,11 @@ def main(argv=None):
         tokens = parse_tokens(args.tokens)
         logits = run_reference(args.model, tokens, args.sliding_window)
         logits.astype("<f4").tofile(args.out)
-    except ReferenceError as e:
+    except (ReferenceError, OSError) as e:
         print("reference: error: %s" % e, file=sys.stderr)
         return 2
-    except OSError as e:
-        print("reference: error: %s" % e, file=sys.stderr)
+    except (ValueError, TypeError) as e:
+        print("reference: error: malformed model: %s" % e, file=sys.stderr)
         return 2
     print("reference: %d tokens x %d vocab -> %s" % (logits.shape[0], logits.shape[1], args.out),
           file=sys.stderr)

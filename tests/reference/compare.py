@@ -1,0 +1,87 @@
+#!/usr/bin/python3
+"""Compare engine logits against the float64 NumPy reference.
+
+Usage:
+  compare.py --model M.gguf --tokens 1,2,3 --actual autan_logits.bin
+             [--sliding-window N] [--tol-rel 1e-4] [--min-top1 1.0]
+
+--actual is raw float32 little-endian [n_tokens][n_vocab].
+Exit 0 on pass, 1 on mismatch, 2 if the reference itself cannot run.
+"""
+
+import argparse
+import os
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import reference  # noqa: E402
+
+
+def compare(ref, actual, tol_rel, min_top1):
+    """Returns (ok, report line)."""
+    if actual.shape != ref.shape:
+        return False, "FAIL shape mismatch: actual %s vs reference %s" % (actual.shape, ref.shape)
+    if not np.all(np.isfinite(actual)):
+        return False, "FAIL actual logits contain %d non-finite values" % int(
+            np.sum(~np.isfinite(actual)))
+    max_abs = float(np.max(np.abs(actual - ref)))
+    std = float(np.std(ref))
+    rel = max_abs / std if std > 0 else (0.0 if max_abs == 0 else float("inf"))
+
+    # Positions whose top two reference logits are closer than the error are
+    # effectively ties, so their argmax carries no signal.
+    top2 = np.sort(ref, axis=1)[:, -2:] if ref.shape[1] > 1 else None
+    if top2 is None:
+        considered = np.ones(ref.shape[0], dtype=bool)
+    else:
+        considered = (top2[:, 1] - top2[:, 0]) >= max_abs
+    agree = np.argmax(actual, axis=1) == np.argmax(ref, axis=1)
+    n_considered = int(considered.sum())
+    top1 = float(agree[considered].mean()) if n_considered else 1.0
+
+    ok = rel <= tol_rel and top1 >= min_top1
+    line = ("%s max_abs_err=%.6g rel_err=%.6g (tol %.3g, ref std %.6g) "
+            "top1=%.4f (%d/%d positions, %d near-ties skipped; min %.3g)"
+            % ("PASS" if ok else "FAIL", max_abs, rel, tol_rel, std, top1,
+               int(agree[considered].sum()), n_considered,
+               ref.shape[0] - n_considered, min_top1))
+    return ok, line
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description="check engine logits against the reference")
+    ap.add_argument("--model", required=True)
+    ap.add_argument("--tokens", required=True, help="comma-separated token ids")
+    ap.add_argument("--actual", required=True, help="float32 [n_tokens][n_vocab] file")
+    ap.add_argument("--sliding-window", type=int, default=None)
+    ap.add_argument("--tol-rel", type=float, default=1e-4,
+                    help="max |actual-ref| / std(ref) allowed")
+    ap.add_argument("--min-top1", type=float, default=1.0,
+                    help="min fraction of non-tied positions whose argmax agrees")
+    args = ap.parse_args(argv)
+
+    try:
+        tokens = reference.parse_tokens(args.tokens)
+        ref = reference.run_reference(args.model, tokens, args.sliding_window)
+    except (reference.ReferenceError, OSError) as e:
+        print("compare: reference error: %s" % e, file=sys.stderr)
+        return 2
+
+    try:
+        flat = np.fromfile(args.actual, dtype="<f4").astype(np.float64)
+    except OSError as e:
+        print("FAIL cannot read %s: %s" % (args.actual, e))
+        return 1
+    if flat.size != ref.size:
+        print("FAIL shape mismatch: actual has %d floats, reference is %d x %d = %d"
+              % (flat.size, ref.shape[0], ref.shape[1], ref.size))
+        return 1
+    ok, line = compare(ref, flat.reshape(ref.shape), args.tol_rel, args.min_top1)
+    print(line)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
