@@ -1,4 +1,4 @@
-// Shared helpers of the kernel tests.
+// Shared utilities of the kernel tests.
 #pragma once
 
 #include <array>
