@@ -1,0 +1,47 @@
+// autan synth: deterministic random-weight models for tests and benchmarks.
+#include <thread>
+
+#include "cli/commands.h"
+#include "core/mapped_file.h"
+#include "model/synth.h"
+
+namespace autan::cli {
+
+CommandFn AddSynthCommand(CLI::App& app) {
+  struct Flags {
+    SynthOptions options;
+    std::string out;
+    std::string vocab;
+    int threads = static_cast<int>(std::thread::hardware_concurrency());
+  };
+  auto f = std::make_shared<Flags>();
+  CLI::App* cmd = app.add_subcommand("synth", "Write a deterministic random-weight Llama model");
+  cmd->add_option("--shape", f->options.shape, "tiny | small | 1b | 7b (7b = Mistral 7B)")
+      ->check(CLI::IsMember(SynthShapeNames()));
+  cmd->add_option("--type", f->options.type, "Weight type")->check(CLI::IsMember(SynthTypeNames()));
+  cmd->add_option("--seed", f->options.seed, "Seed of the weights");
+  cmd->add_option("--sliding-window", f->options.sliding_window,
+                  "Write a sliding attention window of N positions")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--vocab", f->vocab, "GGUF file to take the tokenizer from (default: built in)");
+  cmd->add_option("-t,--threads", f->threads, "Threads")->check(CLI::Range(1, 1024));
+  cmd->add_option("out", f->out, "Output .gguf path")->required();
+  return [f] {
+    std::shared_ptr<const MappedFile> bytes;
+    if (f->vocab.empty()) {
+      bytes = MappedFile::FromBytes(EmbeddedVocab(), "built-in vocabulary");
+    } else {
+      Result<std::shared_ptr<const MappedFile>> opened = MappedFile::Open(f->vocab);
+      if (!opened.ok()) return Report(opened.error().message, kExitBadInput);
+      bytes = *opened;
+    }
+    Result<gguf::File> vocab = gguf::File::Parse(bytes);
+    if (!vocab.ok()) return Report(vocab.error().message, kExitBadInput);
+    ThreadPool pool(f->threads);
+    Status written = WriteSynthModel(f->options, *vocab, f->out, pool);
+    if (!written.ok()) return Report(written.error().message, kExitFailure);
+    return 0;
+  };
+}
+
+}  // namespace autan::cli

@@ -1,0 +1,33 @@
+// Hyperparameters of a loaded model, read once from the file's metadata and
+// validated before any tensor is touched.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "core/result.h"
+
+namespace autan {
+
+struct ModelConfig {
+  std::string architecture;  // GGUF general.architecture, e.g. "llama"
+  std::string name;          // general.name, for display
+  int32_t n_vocab = 0;
+  int32_t dim = 0;  // embedding width
+  int32_t n_layers = 0;
+  int32_t n_heads = 0;
+  int32_t n_kv_heads = 0;  // grouped-query attention: n_heads / n_kv_heads queries share a KV head
+  int32_t head_dim = 0;
+  int32_t ffn_dim = 0;
+  int32_t rope_dims = 0;  // leading dimensions of each head that RoPE rotates
+  float rope_freq_base = 10000.0f;
+  float norm_eps = 1e-5f;
+  int32_t context_length = 0;  // trained context
+  int32_t sliding_window = 0;  // 0: full attention; else each token sees the last W positions
+
+  int32_t q_dim() const { return n_heads * head_dim; }
+  int32_t kv_dim() const { return n_kv_heads * head_dim; }
+  Status Validate() const;
+};
+
+}  // namespace autan

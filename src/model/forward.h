@@ -1,0 +1,49 @@
+// What one forward call consumes and produces. A batch holds tokens of one
+// or more sequences; each sequence brings a view of its own KV cache.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace autan {
+
+// One sequence's keys and values, f16, [n_layers][capacity][kv_dim] each.
+// Position p lives in slot p % capacity. A sliding-window sequence needs
+// capacity >= window + (tokens of that sequence in one batch) - 1 so that a
+// batch never overwrites a position one of its own tokens still sees.
+struct KvCacheView {
+  uint16_t* k = nullptr;
+  uint16_t* v = nullptr;
+  int32_t capacity = 0;
+};
+
+struct Batch {
+  std::vector<int32_t> tokens;
+  std::vector<int32_t> positions;  // position of each token in its sequence
+  std::vector<int32_t> seq;        // index into the caches passed with the batch
+  std::vector<uint8_t> want_logits;
+
+  size_t size() const { return tokens.size(); }
+  void Add(int32_t token, int32_t pos, int32_t seq_index, bool logits) {
+    tokens.push_back(token);
+    positions.push_back(pos);
+    seq.push_back(seq_index);
+    want_logits.push_back(logits ? 1 : 0);
+  }
+  void Clear() {
+    tokens.clear();
+    positions.clear();
+    seq.clear();
+    want_logits.clear();
+  }
+};
+
+// Activation buffers reused across calls so a decode step allocates nothing.
+struct ForwardScratch {
+  std::vector<float> x, xb, q, k, v, att, hb, hb2, out;
+  std::vector<float> scores;  // [n_threads][max visible positions]
+  std::vector<uint8_t> matmul;
+  std::vector<int32_t> logit_rows;
+};
+
+}  // namespace autan

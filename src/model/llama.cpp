@@ -1,0 +1,241 @@
+// Llama / Mistral: pre-norm decoder with RMSNorm, rotary embeddings on
+// adjacent pairs, grouped-query attention (optionally over a sliding window,
+// as Mistral 7B v0.1) and a SwiGLU feed-forward block.
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "core/fp16.h"
+#include "kernels/attention.h"
+#include "kernels/matmul.h"
+#include "kernels/ops.h"
+#include "kernels/quant.h"
+#include "model/architecture.h"
+#include "model/weights.h"
+
+namespace autan {
+namespace {
+
+struct LlamaLayer {
+  Tensor attn_norm;  // [dim]
+  Tensor wq;         // [q_dim][dim]
+  Tensor wk;         // [kv_dim][dim]
+  Tensor wv;         // [kv_dim][dim]
+  Tensor wo;         // [dim][q_dim]
+  Tensor ffn_norm;   // [dim]
+  Tensor w_gate;     // [ffn_dim][dim]
+  Tensor w_up;       // [ffn_dim][dim]
+  Tensor w_down;     // [dim][ffn_dim]
+};
+
+struct LlamaWeights {
+  Tensor token_embd;   // [n_vocab][dim]
+  Tensor output_norm;  // [dim]
+  Tensor output;       // [n_vocab][dim]; the embedding itself when the file ties them
+  std::vector<LlamaLayer> layers;
+};
+
+Status ReadLlamaConfig(const gguf::File& file, ModelConfig& c) {
+  const std::string p = c.architecture + ".";
+  Result<int32_t> dim = ReadCount(file, p + "embedding_length");
+  if (!dim.ok()) return dim.error();
+  Result<int32_t> layers = ReadCount(file, p + "block_count");
+  if (!layers.ok()) return layers.error();
+  Result<int32_t> heads = ReadCount(file, p + "attention.head_count");
+  if (!heads.ok()) return heads.error();
+  Result<int32_t> ffn = ReadCount(file, p + "feed_forward_length");
+  if (!ffn.ok()) return ffn.error();
+  c.dim = *dim;
+  c.n_layers = *layers;
+  c.n_heads = *heads;
+  c.ffn_dim = *ffn;
+  c.n_kv_heads = ReadCountOr(file, p + "attention.head_count_kv", c.n_heads);
+  c.head_dim = c.n_heads > 0 && c.dim % c.n_heads == 0 ? c.dim / c.n_heads : -1;
+  c.head_dim = ReadCountOr(file, p + "attention.key_length", c.head_dim);
+  c.rope_dims = ReadCountOr(file, p + "rope.dimension_count", c.head_dim);
+  c.rope_freq_base = ReadFloatOr(file, p + "rope.freq_base", 10000.0f);
+  c.norm_eps = ReadFloatOr(file, p + "attention.layer_norm_rms_epsilon", 1e-5f);
+  c.context_length = ReadCountOr(file, p + "context_length", 4096);
+  if (c.sliding_window < 0) c.sliding_window = ReadCountOr(file, p + "attention.sliding_window", 0);
+  return {};
+}
+
+Result<LlamaWeights> BindLlamaWeights(const gguf::File& file, const ModelConfig& c) {
+  LlamaWeights w;
+  auto bind = [&](const std::string& name, int64_t cols, int64_t rows, Tensor& out) -> Status {
+    Result<Tensor> t = BindTensor(file, name, cols, rows);
+    if (!t.ok()) return t.error();
+    out = *t;
+    return {};
+  };
+  AUTAN_TRY(bind("token_embd.weight", c.dim, c.n_vocab, w.token_embd));
+  AUTAN_TRY(bind("output_norm.weight", c.dim, 1, w.output_norm));
+  if (HasTensor(file, "output.weight")) {
+    AUTAN_TRY(bind("output.weight", c.dim, c.n_vocab, w.output));
+  } else {
+    w.output = w.token_embd;
+  }
+  w.layers.resize(static_cast<size_t>(c.n_layers));
+  for (int32_t i = 0; i < c.n_layers; ++i) {
+    const std::string b = "blk." + std::to_string(i) + ".";
+    LlamaLayer& l = w.layers[static_cast<size_t>(i)];
+    AUTAN_TRY(bind(b + "attn_norm.weight", c.dim, 1, l.attn_norm));
+    AUTAN_TRY(bind(b + "attn_q.weight", c.dim, c.q_dim(), l.wq));
+    AUTAN_TRY(bind(b + "attn_k.weight", c.dim, c.kv_dim(), l.wk));
+    AUTAN_TRY(bind(b + "attn_v.weight", c.dim, c.kv_dim(), l.wv));
+    AUTAN_TRY(bind(b + "attn_output.weight", c.q_dim(), c.dim, l.wo));
+    AUTAN_TRY(bind(b + "ffn_norm.weight", c.dim, 1, l.ffn_norm));
+    AUTAN_TRY(bind(b + "ffn_gate.weight", c.dim, c.ffn_dim, l.w_gate));
+    AUTAN_TRY(bind(b + "ffn_up.weight", c.dim, c.ffn_dim, l.w_up));
+    AUTAN_TRY(bind(b + "ffn_down.weight", c.ffn_dim, c.dim, l.w_down));
+  }
+  return w;
+}
+
+class Llama final : public Architecture {
+ public:
+  Llama(const ModelConfig& config, LlamaWeights weights) : c_(config), w_(std::move(weights)) {}
+
+  void Forward(const ForwardArgs& a) const override {
+    const size_t n = a.batch.size();
+    ForwardScratch& s = a.scratch;
+    Reserve(s, n, a.pool.size(), a.caches);
+
+    for (size_t t = 0; t < n; ++t) Embed(a.batch.tokens[t], &s.x[t * c_.dim]);
+
+    for (int32_t l = 0; l < c_.n_layers; ++l) {
+      const LlamaLayer& layer = w_.layers[static_cast<size_t>(l)];
+      // Attention block: x += Wo · Attention(RoPE(Wq·norm(x)), RoPE(Wk·norm(x)), Wv·norm(x))
+      for (size_t t = 0; t < n; ++t) {
+        kernels::RmsNorm(&s.x[t * c_.dim], layer.attn_norm.F32(), &s.xb[t * c_.dim], c_.dim,
+                         c_.norm_eps);
+      }
+      MatMul(layer.wq, s.xb.data(), n, s.q.data(), a);
+      MatMul(layer.wk, s.xb.data(), n, s.k.data(), a);
+      MatMul(layer.wv, s.xb.data(), n, s.v.data(), a);
+      for (size_t t = 0; t < n; ++t) {
+        const int32_t pos = a.batch.positions[t];
+        kernels::RopeAdjacentPairs(&s.q[t * c_.q_dim()], c_.n_heads, c_.head_dim, c_.rope_dims, pos,
+                                   c_.rope_freq_base);
+        kernels::RopeAdjacentPairs(&s.k[t * c_.kv_dim()], c_.n_kv_heads, c_.head_dim, c_.rope_dims,
+                                   pos, c_.rope_freq_base);
+        StoreKv(a, l, t);
+      }
+      Attend(a, l);
+      MatMul(layer.wo, s.att.data(), n, s.out.data(), a);
+      kernels::Add(s.x.data(), s.out.data(), n * c_.dim);
+
+      // Feed-forward block: x += Wdown · (silu(Wgate·norm(x)) ⊙ Wup·norm(x))
+      for (size_t t = 0; t < n; ++t) {
+        kernels::RmsNorm(&s.x[t * c_.dim], layer.ffn_norm.F32(), &s.xb[t * c_.dim], c_.dim,
+                         c_.norm_eps);
+      }
+      MatMul(layer.w_gate, s.xb.data(), n, s.hb.data(), a);
+      MatMul(layer.w_up, s.xb.data(), n, s.hb2.data(), a);
+      kernels::SwiGlu(s.hb.data(), s.hb2.data(), n * c_.ffn_dim);
+      MatMul(layer.w_down, s.hb.data(), n, s.out.data(), a);
+      kernels::Add(s.x.data(), s.out.data(), n * c_.dim);
+    }
+
+    // Logits only for the tokens that asked for them (usually the last one).
+    size_t m = 0;
+    for (size_t t = 0; t < n; ++t) {
+      if (!a.batch.want_logits[t]) continue;
+      kernels::RmsNorm(&s.x[t * c_.dim], w_.output_norm.F32(), &s.xb[m * c_.dim], c_.dim,
+                       c_.norm_eps);
+      ++m;
+    }
+    if (m > 0) MatMul(w_.output, s.xb.data(), m, a.logits, a);
+  }
+
+ private:
+  void Reserve(ForwardScratch& s, size_t n, int n_threads,
+               std::span<const KvCacheView> caches) const {
+    s.x.resize(n * c_.dim);
+    s.xb.resize(n * c_.dim);
+    s.out.resize(n * c_.dim);
+    s.q.resize(n * c_.q_dim());
+    s.att.resize(n * c_.q_dim());
+    s.k.resize(n * c_.kv_dim());
+    s.v.resize(n * c_.kv_dim());
+    s.hb.resize(n * c_.ffn_dim);
+    s.hb2.resize(n * c_.ffn_dim);
+    int32_t max_capacity = 1;
+    for (const KvCacheView& kv : caches) max_capacity = std::max(max_capacity, kv.capacity);
+    s.scores.resize(static_cast<size_t>(n_threads) * max_capacity);
+  }
+
+  void Embed(int32_t token, float* out) const {
+    kernels::DequantizeRow(w_.token_embd.type, w_.token_embd.Row(token), out, c_.dim);
+  }
+
+  void MatMul(const Tensor& w, const float* x, size_t n, float* y, const ForwardArgs& a) const {
+    kernels::MatMul(w.type, w.data, static_cast<size_t>(w.rows), static_cast<size_t>(w.cols), x, n,
+                    y, a.pool, a.scratch.matmul);
+  }
+
+  size_t LayerOffset(const KvCacheView& kv, int32_t layer) const {
+    return static_cast<size_t>(layer) * kv.capacity * c_.kv_dim();
+  }
+
+  void StoreKv(const ForwardArgs& a, int32_t layer, size_t t) const {
+    const KvCacheView& kv = a.caches[static_cast<size_t>(a.batch.seq[t])];
+    const size_t slot = static_cast<size_t>(a.batch.positions[t] % kv.capacity);
+    const size_t base = LayerOffset(kv, layer) + slot * c_.kv_dim();
+    for (int32_t i = 0; i < c_.kv_dim(); ++i) {
+      kv.k[base + i] = Fp32ToFp16(a.scratch.k[t * c_.kv_dim() + i]);
+      kv.v[base + i] = Fp32ToFp16(a.scratch.v[t * c_.kv_dim() + i]);
+    }
+  }
+
+  // Every (token, head) pair is independent: split them over the pool.
+  void Attend(const ForwardArgs& a, int32_t layer) const {
+    ForwardScratch& s = a.scratch;
+    const size_t n_pairs = a.batch.size() * c_.n_heads;
+    const int32_t group = c_.n_heads / c_.n_kv_heads;
+    const float scale = 1.0f / std::sqrt(static_cast<float>(c_.head_dim));
+    const size_t scores_per_thread = s.scores.size() / a.pool.size();
+    a.pool.Run([&](int thread, int n_threads) {
+      const size_t begin = n_pairs * thread / n_threads;
+      const size_t end = n_pairs * (thread + 1) / n_threads;
+      for (size_t i = begin; i < end; ++i) {
+        const size_t t = i / c_.n_heads;
+        const int32_t h = static_cast<int32_t>(i % c_.n_heads);
+        const KvCacheView& kv = a.caches[static_cast<size_t>(a.batch.seq[t])];
+        const int32_t pos = a.batch.positions[t];
+        const int32_t first = c_.sliding_window > 0 ? std::max(0, pos - c_.sliding_window + 1) : 0;
+        const size_t head_offset =
+            LayerOffset(kv, layer) + static_cast<size_t>(h / group) * c_.head_dim;
+        kernels::AttendHead({
+            .q = &s.q[t * c_.q_dim() + h * c_.head_dim],
+            .k = kv.k + head_offset,
+            .v = kv.v + head_offset,
+            .row_stride = static_cast<size_t>(c_.kv_dim()),
+            .capacity = kv.capacity,
+            .first_pos = first,
+            .last_pos = pos,
+            .head_dim = c_.head_dim,
+            .scale = scale,
+            .scores = &s.scores[static_cast<size_t>(thread) * scores_per_thread],
+            .out = &s.att[t * c_.q_dim() + h * c_.head_dim],
+        });
+      }
+    });
+  }
+
+  ModelConfig c_;
+  LlamaWeights w_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<const Architecture>> LoadLlama(const gguf::File& file, ModelConfig& config) {
+  AUTAN_TRY(ReadLlamaConfig(file, config));
+  AUTAN_TRY(config.Validate());
+  Result<LlamaWeights> weights = BindLlamaWeights(file, config);
+  if (!weights.ok()) return weights.error();
+  return std::unique_ptr<const Architecture>(new Llama(config, std::move(weights).value()));
+}
+
+}  // namespace autan

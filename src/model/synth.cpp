@@ -1,0 +1,180 @@
+#include "model/synth.h"
+
+#include <cmath>
+#include <functional>
+#include <string_view>
+
+#include "core/rng.h"
+#include "formats/gguf_writer.h"
+#include "kernels/quant.h"
+
+namespace autan {
+namespace {
+
+struct Shape {
+  std::string_view name;
+  int32_t dim, n_layers, n_heads, n_kv_heads, ffn_dim, context_length;
+};
+
+// 1b is TinyLlama's geometry; 7b is Mistral 7B's.
+constexpr Shape kShapes[] = {
+    {"tiny", 256, 2, 4, 2, 512, 512},
+    {"small", 512, 4, 8, 4, 1536, 1024},
+    {"1b", 2048, 22, 32, 4, 5632, 2048},
+    {"7b", 4096, 32, 32, 8, 14336, 32768},
+};
+
+// How a named file type assigns a type to each tensor.
+struct TypePlan {
+  std::string_view name;
+  DType base;
+  DType output;        // LM head
+  DType high;          // attn_v / ffn_down of the layers that get more bits (the _M mixes)
+  uint32_t file_type;  // llama.cpp's general.file_type code
+};
+
+constexpr TypePlan kPlans[] = {
+    {"f32", DType::kF32, DType::kF32, DType::kF32, 0},
+    {"f16", DType::kF16, DType::kF16, DType::kF16, 1},
+    {"bf16", DType::kBF16, DType::kBF16, DType::kBF16, 32},
+    {"q8_0", DType::kQ8_0, DType::kQ8_0, DType::kQ8_0, 7},
+    {"q4_0", DType::kQ4_0, DType::kQ4_0, DType::kQ4_0, 2},
+    {"q4_1", DType::kQ4_1, DType::kQ4_1, DType::kQ4_1, 3},
+    {"q5_0", DType::kQ5_0, DType::kQ5_0, DType::kQ5_0, 8},
+    {"q5_1", DType::kQ5_1, DType::kQ5_1, DType::kQ5_1, 9},
+    {"q4_k", DType::kQ4_K, DType::kQ4_K, DType::kQ4_K, 14},
+    {"q5_k", DType::kQ5_K, DType::kQ5_K, DType::kQ5_K, 16},
+    {"q6_k", DType::kQ6_K, DType::kQ6_K, DType::kQ6_K, 18},
+    {"q4_k_m", DType::kQ4_K, DType::kQ6_K, DType::kQ6_K, 15},
+    {"q5_k_m", DType::kQ5_K, DType::kQ6_K, DType::kQ6_K, 17},
+};
+
+// llama.cpp's rule for which layers of a _M mix keep more bits.
+bool UsesMoreBits(int32_t layer, int32_t n_layers) {
+  return layer < n_layers / 8 || layer >= 7 * n_layers / 8 || (layer - n_layers / 8) % 3 == 2;
+}
+
+uint64_t HashName(std::string_view s, uint64_t seed) {
+  uint64_t h = 1469598103934665603ull ^ seed;
+  for (char c : s) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+  return h;
+}
+
+// Approximately normal values, cheaply: the sum of four 16-bit uniforms,
+// centred and scaled to unit variance.
+float NormalApprox(Rng& rng) {
+  const uint64_t r = rng.Next();
+  float sum = 0.0f;
+  for (int i = 0; i < 4; ++i) sum += static_cast<float>((r >> (16 * i)) & 0xffff);
+  return (sum / 65536.0f - 2.0f) * 1.7320508f;
+}
+
+class SynthWriter {
+ public:
+  SynthWriter(const SynthOptions& o, ThreadPool& pool) : options_(o), pool_(pool) {}
+
+  // A matrix [rows][cols] of N(0, 1/cols) values: activations keep unit scale.
+  void Matrix(gguf::Writer& w, const std::string& name, DType type, int64_t cols, int64_t rows) {
+    const uint64_t seed = HashName(name, options_.seed);
+    const size_t row_bytes = *RowBytes(type, static_cast<uint64_t>(cols));
+    const float stddev = 1.0f / std::sqrt(static_cast<float>(cols));
+    w.AddTensor(name, type, {static_cast<uint64_t>(cols), static_cast<uint64_t>(rows)},
+                [this, seed, type, cols, rows, row_bytes, stddev](std::span<uint8_t> out) {
+                  pool_.ParallelFor(static_cast<size_t>(rows), [&](size_t begin, size_t end) {
+                    std::vector<float> row(static_cast<size_t>(cols));
+                    for (size_t r = begin; r < end; ++r) {
+                      Rng rng(seed + r * 0x9e3779b97f4a7c15ull);
+                      for (float& v : row) v = NormalApprox(rng) * stddev;
+                      kernels::QuantizeRow(type, row.data(), out.data() + r * row_bytes,
+                                           row.size());
+                    }
+                  });
+                });
+  }
+
+  // A norm gain vector, f32, uniform in [0.8, 1.2].
+  void Norm(gguf::Writer& w, const std::string& name, int64_t n) {
+    const uint64_t seed = HashName(name, options_.seed);
+    w.AddTensor(name, DType::kF32, {static_cast<uint64_t>(n)}, [seed, n](std::span<uint8_t> out) {
+      Rng rng(seed);
+      float* v = reinterpret_cast<float*>(out.data());
+      for (int64_t i = 0; i < n; ++i) v[i] = static_cast<float>(0.8 + 0.4 * rng.Uniform());
+    });
+  }
+
+ private:
+  const SynthOptions& options_;
+  ThreadPool& pool_;
+};
+
+}  // namespace
+
+std::vector<std::string> SynthShapeNames() {
+  std::vector<std::string> names;
+  for (const Shape& s : kShapes) names.emplace_back(s.name);
+  return names;
+}
+
+std::vector<std::string> SynthTypeNames() {
+  std::vector<std::string> names;
+  for (const TypePlan& p : kPlans) names.emplace_back(p.name);
+  return names;
+}
+
+Status WriteSynthModel(const SynthOptions& o, const gguf::File& vocab, const std::string& path,
+                       ThreadPool& pool) {
+  const Shape* shape = nullptr;
+  for (const Shape& s : kShapes) shape = s.name == o.shape ? &s : shape;
+  if (shape == nullptr) return Fail("unknown shape '%s' (tiny, small, 1b, 7b)", o.shape.c_str());
+  const TypePlan* plan = nullptr;
+  for (const TypePlan& p : kPlans) plan = p.name == o.type ? &p : plan;
+  if (plan == nullptr) return Fail("unknown type '%s'", o.type.c_str());
+  if (o.sliding_window < 0) return Fail("sliding window must not be negative");
+
+  Result<std::vector<std::string>> tokens = vocab.GetStringArray("tokenizer.ggml.tokens");
+  if (!tokens.ok()) return Fail("vocabulary: %s", tokens.error().message.c_str());
+  const int64_t n_vocab = static_cast<int64_t>(tokens->size());
+
+  gguf::Writer w;
+  w.SetString("general.architecture", "llama");
+  w.SetString("general.name", "autan-synth-" + o.shape + "-" + o.type);
+  w.SetU32("general.file_type", plan->file_type);
+  w.SetU32("llama.context_length", static_cast<uint32_t>(shape->context_length));
+  w.SetU32("llama.embedding_length", static_cast<uint32_t>(shape->dim));
+  w.SetU32("llama.block_count", static_cast<uint32_t>(shape->n_layers));
+  w.SetU32("llama.feed_forward_length", static_cast<uint32_t>(shape->ffn_dim));
+  w.SetU32("llama.rope.dimension_count", static_cast<uint32_t>(shape->dim / shape->n_heads));
+  w.SetU32("llama.attention.head_count", static_cast<uint32_t>(shape->n_heads));
+  w.SetU32("llama.attention.head_count_kv", static_cast<uint32_t>(shape->n_kv_heads));
+  w.SetF32("llama.attention.layer_norm_rms_epsilon", 1e-5f);
+  w.SetF32("llama.rope.freq_base", 10000.0f);
+  w.SetU32("llama.vocab_size", static_cast<uint32_t>(n_vocab));
+  if (o.sliding_window > 0) {
+    w.SetU32("llama.attention.sliding_window", static_cast<uint32_t>(o.sliding_window));
+  }
+  w.CopyMetadata(vocab, "tokenizer.");
+
+  SynthWriter s(o, pool);
+  const int64_t dim = shape->dim;
+  const int64_t kv_dim = dim / shape->n_heads * shape->n_kv_heads;
+  const int64_t ffn = shape->ffn_dim;
+  s.Matrix(w, "token_embd.weight", plan->base, dim, n_vocab);
+  for (int32_t i = 0; i < shape->n_layers; ++i) {
+    const std::string b = "blk." + std::to_string(i) + ".";
+    const DType more = UsesMoreBits(i, shape->n_layers) ? plan->high : plan->base;
+    s.Norm(w, b + "attn_norm.weight", dim);
+    s.Matrix(w, b + "attn_q.weight", plan->base, dim, dim);
+    s.Matrix(w, b + "attn_k.weight", plan->base, dim, kv_dim);
+    s.Matrix(w, b + "attn_v.weight", more, dim, kv_dim);
+    s.Matrix(w, b + "attn_output.weight", plan->base, dim, dim);
+    s.Norm(w, b + "ffn_norm.weight", dim);
+    s.Matrix(w, b + "ffn_gate.weight", plan->base, dim, ffn);
+    s.Matrix(w, b + "ffn_up.weight", plan->base, dim, ffn);
+    s.Matrix(w, b + "ffn_down.weight", more, ffn, dim);
+  }
+  s.Norm(w, "output_norm.weight", dim);
+  s.Matrix(w, "output.weight", plan->output, dim, n_vocab);
+  return w.Write(path);
+}
+
+}  // namespace autan

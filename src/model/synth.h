@@ -1,0 +1,30 @@
+// Deterministic random-weight Llama/Mistral models for tests and benchmarks:
+// the real tokenizer and architecture, weights drawn from a seeded generator,
+// written as GGUF that llama.cpp loads too.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+#include "core/thread_pool.h"
+#include "formats/gguf.h"
+
+namespace autan {
+
+struct SynthOptions {
+  std::string shape = "tiny";  // tiny | small | 1b | 7b
+  std::string type = "f32";    // a weight type (f32, f16, bf16, q8_0, q4_0, ...) or q4_k_m / q5_k_m
+  uint64_t seed = 1;
+  int32_t sliding_window = 0;  // written as llama.attention.sliding_window when > 0
+};
+
+std::vector<std::string> SynthShapeNames();
+std::vector<std::string> SynthTypeNames();
+
+// Writes the model to `path`, copying every tokenizer.* key of `vocab`.
+Status WriteSynthModel(const SynthOptions& options, const gguf::File& vocab,
+                       const std::string& path, ThreadPool& pool);
+
+}  // namespace autan

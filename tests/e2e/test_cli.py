@@ -1,0 +1,115 @@
+"""Whole-program tests of the autan binary: exit codes, determinism, errors."""
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+AUTAN = os.environ["AUTAN_BIN"]
+TESTDATA = os.environ["AUTAN_TESTDATA"]
+
+
+def run(*args, stdin=None, check=False):
+    p = subprocess.run([AUTAN, *args], input=stdin, capture_output=True, timeout=300)
+    if check and p.returncode != 0:
+        raise AssertionError(f"autan {' '.join(args)} failed: {p.stderr.decode()}")
+    return p
+
+
+class CliTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        cls.model = os.path.join(cls.tmp.name, "tiny-q8_0.gguf")
+        run("synth", "--shape", "tiny", "--type", "q8_0", "--seed", "3", cls.model, check=True)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def test_synth_is_deterministic(self):
+        other = os.path.join(self.tmp.name, "again.gguf")
+        run("synth", "--shape", "tiny", "--type", "q8_0", "--seed", "3", "-t", "1", other, check=True)
+        with open(self.model, "rb") as a, open(other, "rb") as b:
+            self.assertEqual(a.read(), b.read())
+
+    def test_generation_is_identical_across_thread_counts(self):
+        outputs = set()
+        for threads in ("1", "2", "3"):
+            p = run("run", "-m", self.model, "-p", "Once upon a time", "-n", "24", "--seed", "42",
+                    "--temp", "0.9", "-t", threads, check=True)
+            outputs.add(p.stdout)
+        self.assertEqual(len(outputs), 1, outputs)
+        self.assertGreater(len(outputs.pop()), 0)
+
+    def test_seed_changes_sampled_text(self):
+        a = run("run", "-m", self.model, "-p", "Hello", "-n", "16", "--seed", "1", check=True).stdout
+        b = run("run", "-m", self.model, "-p", "Hello", "-n", "16", "--seed", "2", check=True).stdout
+        self.assertNotEqual(a, b)
+
+    def test_stats_go_to_stderr(self):
+        p = run("run", "-m", self.model, "-p", "Hi", "-n", "4", "--temp", "0", check=True)
+        self.assertIn(b"generated", p.stderr)
+        self.assertNotIn(b"generated", p.stdout)
+
+    def test_prompt_longer_than_context_is_refused(self):
+        p = run("run", "-m", self.model, "-p", "word " * 200, "-c", "64")
+        self.assertEqual(p.returncode, 2)
+        self.assertIn(b"context", p.stderr)
+
+    def test_tokenize_matches_vocabulary_vectors(self):
+        vocab = os.path.join(TESTDATA, "vocab", "ggml-vocab-llama-spm.gguf")
+        with open(vocab + ".inp", encoding="utf-8") as f:
+            inputs = f.read().split("\n__ggml_vocab_test__\n")
+        with open(vocab + ".out", encoding="utf-8") as f:
+            expected = f.read().split("\n")
+        checked = 0
+        for text, ids in zip(inputs, expected):
+            if not text or "\0" in text:
+                continue
+            p = run("tokenize", "-m", vocab, "--text", text, "--ids", "--no-add-special", check=True)
+            self.assertEqual(p.stdout.decode().split(), ids.split(), repr(text))
+            checked += 1
+        self.assertGreater(checked, 10)
+
+    def test_tokenize_adds_bos_by_default(self):
+        p = run("tokenize", "-m", self.model, "--text", "Hello world", "--ids", check=True)
+        self.assertEqual(p.stdout.decode().split()[0], "1")
+
+    def test_bad_files_exit_2_with_a_message(self):
+        cases = {
+            "empty.gguf": b"",
+            "magic.gguf": b"GGML" + b"\0" * 60,
+            "truncated.gguf": open(self.model, "rb").read()[:5000],
+        }
+        for name, data in cases.items():
+            path = os.path.join(self.tmp.name, name)
+            with open(path, "wb") as f:
+                f.write(data)
+            for cmd in (["info", path], ["run", "-m", path, "-p", "x"], ["tokenize", "-m", path, "--text", "x"]):
+                p = run(*cmd)
+                self.assertEqual(p.returncode, 2, (name, cmd, p.stderr))
+                self.assertTrue(p.stderr.startswith(b"autan: "), p.stderr)
+        p = run("info", os.path.join(self.tmp.name, "missing.gguf"))
+        self.assertEqual(p.returncode, 2)
+
+    def test_bad_flags_exit_non_zero(self):
+        self.assertNotEqual(run("run", "-m", self.model, "-p", "x", "--threads", "0").returncode, 0)
+        self.assertNotEqual(run("synth", "--shape", "huge", "x.gguf").returncode, 0)
+        self.assertNotEqual(run("run", "-m", self.model, "-p", "x", "--top-p", "7").returncode, 0)
+
+    def test_info_reports_shape_and_memory(self):
+        p = run("info", self.model, check=True)
+        out = p.stdout.decode()
+        self.assertIn("llama.embedding_length", out)
+        self.assertIn("token_embd.weight", out)
+        self.assertIn("KV cache", out)
+
+    def test_interactive_chat_answers_each_turn(self):
+        p = run("run", "-m", self.model, "-n", "8", "--seed", "5", stdin=b"Bonjour\nEt encore ?\n",
+                check=True)
+        self.assertEqual(p.stderr.count(b"generated"), 2, p.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

@@ -1,0 +1,108 @@
+#!/usr/bin/python3
+"""Records llama.cpp's greedy continuations and top-5 log-probabilities on
+synth models, as goldens for tests/model/test_goldens.py.
+
+Needs a llama.cpp build: LLAMA_CPP_BIN is the folder holding llama-server
+(built by the user from a llama.cpp source snapshot). The models come from
+`autan synth`, so both engines read the very same bytes; each golden records
+the file's SHA-256 so a change to synth cannot go unnoticed.
+
+usage: LLAMA_CPP_BIN=/path/to/llama.cpp/build/bin tools/llama_goldens.py AUTAN OUT.json
+"""
+import hashlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+MODELS = [("tiny", "f32"), ("tiny", "f16"), ("tiny", "q8_0"), ("tiny", "q4_0"),
+          ("small", "q4_k_m"), ("small", "q8_0")]
+if os.environ.get("GOLDEN_MODELS"):  # e.g. "tiny:q4_k,tiny:q6_k"
+    MODELS = [tuple(m.split(":")) for m in os.environ["GOLDEN_MODELS"].split(",")]
+SEED = 11
+N_PREDICT = 16
+# Prompts as token ids of the Llama vocabulary, BOS first.
+PROMPTS = [
+    [1, 450, 4996, 17354, 1701, 29916],
+    [1, 3681, 338, 278, 7483, 310, 3444, 29892],
+    [1, 822, 18755, 29898, 29876, 1125, 13, 1678, 736],
+]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def post(port, path, body):
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", json.dumps(body).encode(),
+                                 {"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=600) as r:
+        return json.load(r)
+
+
+def wait_ready(port, proc):
+    for _ in range(600):
+        if proc.poll() is not None:
+            raise RuntimeError("llama-server exited early")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError("llama-server did not become ready")
+
+
+def goldens_for(server_bin, model):
+    port = free_port()
+    proc = subprocess.Popen([server_bin, "-m", model, "--host", "127.0.0.1", "--port", str(port),
+                             "-np", "1", "-c", "512", "-t", "2", "--no-webui", "--no-warmup"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_ready(port, proc)
+        cases = []
+        for prompt in PROMPTS:
+            r = post(port, "/completion", {
+                "prompt": prompt, "n_predict": N_PREDICT, "temperature": 0, "top_k": 1,
+                "n_probs": 5, "cache_prompt": False, "return_tokens": True, "ignore_eos": True})
+            # The server leaves out the entry of a token that ends inside a
+            # UTF-8 character, so each entry names its sampled token.
+            steps = [{"token": p["id"],
+                      "top": [{"id": t["id"], "logprob": t["logprob"]} for t in p["top_logprobs"]]}
+                     for p in r["completion_probabilities"]]
+            cases.append({"prompt": prompt, "generated": r["tokens"], "top5": steps})
+        return cases
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
+def main():
+    autan, out = sys.argv[1], sys.argv[2]
+    server_bin = os.path.join(os.environ["LLAMA_CPP_BIN"], "llama-server")
+    result = {"engine": "llama.cpp llama-server, temperature 0, n_probs 5", "seed": SEED,
+              "models": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        for shape, dtype in MODELS:
+            model = os.path.join(tmp, f"{shape}-{dtype}.gguf")
+            subprocess.run([autan, "synth", "--shape", shape, "--type", dtype, "--seed", str(SEED),
+                            model], check=True)
+            with open(model, "rb") as f:
+                digest = hashlib.sha256(f.read()).hexdigest()
+            result["models"].append({"shape": shape, "type": dtype, "sha256": digest,
+                                     "cases": goldens_for(server_bin, model)})
+            print(f"{shape} {dtype}: done", file=sys.stderr)
+    with open(out, "w") as f:
+        json.dump(result, f, indent=1)
+        f.write("\n")
+
+
+if __name__ == "__main__":
+    main()
