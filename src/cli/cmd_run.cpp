@@ -168,8 +168,8 @@ CommandFn AddRunCommand(CLI::App& app) {
   cmd->add_option("--presence-penalty", f->sampling.presence_penalty, "Presence penalty");
   cmd->add_option("--frequency-penalty", f->sampling.frequency_penalty, "Frequency penalty");
   cmd->add_option("--chat-template", f->chat_template,
-                  "Chat format: mistral-v1, mistral-v3, mistral-v7, llama2, llama3, chatml, gemma, "
-                  "phi3 (default: detected from the model)");
+                  "Chat format: mistral-v1, mistral-v3, mistral-v3-tekken, mistral-v7, llama2, "
+                  "llama3, llama3.1, chatml, gemma, phi3 (default: detected from the model)");
   cmd->add_option("--system", f->system, "System prompt for the chat");
   return [f] {
     using Clock = std::chrono::steady_clock;
