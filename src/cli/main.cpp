@@ -50,7 +50,7 @@ int main(int argc, char** argv) {
   const CommandFn commands[] = {
       autan::cli::AddRunCommand(app),    autan::cli::AddTokenizeCommand(app),
       autan::cli::AddInfoCommand(app),   autan::cli::AddSynthCommand(app),
-      autan::cli::AddLogitsCommand(app),
+      autan::cli::AddLogitsCommand(app), autan::cli::AddBenchCommand(app),
   };
   try {
     app.parse(argc, argv);

@@ -1,0 +1,136 @@
+"""Whole-program tests of `autan bench`: the three output formats, the tests
+the flags ask for, figures consistent with their samples and with the model
+file (read by the independent reference GGUF reader), and flag validation."""
+import csv
+import io
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "reference"))
+import reference  # noqa: E402  (the NumPy reference's own GGUF reader)
+
+AUTAN = os.environ["AUTAN_BIN"]
+ARGS = ["-p", "16", "-n", "8", "-r", "2", "-t", "1,2"]
+EXPECTED_TESTS = {(1, "pp16"), (1, "tg8"), (2, "pp16"), (2, "tg8")}
+
+
+def run(*args):
+    return subprocess.run([AUTAN, *args], capture_output=True, timeout=300)
+
+
+def bench(model, *args):
+    p = run("bench", "-m", model, *args)
+    if p.returncode != 0:
+        raise AssertionError(f"autan bench {' '.join(args)} failed: {p.stderr.decode()}")
+    return p.stdout.decode()
+
+
+class BenchTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        cls.model = os.path.join(cls.tmp.name, "tiny-q8_0.gguf")
+        p = run("synth", "--shape", "tiny", "--type", "q8_0", "--seed", "5", cls.model)
+        assert p.returncode == 0, p.stderr.decode()
+        g = reference.load_gguf(cls.model)
+        cls.n_params = sum(t.n_elements for t in g.tensors.values())
+        embd = g.tensors["token_embd.weight"]
+        row_bytes = embd.nbytes() // embd.dims[1]
+        cls.decode_bytes = (sum(t.nbytes() for t in g.tensors.values())
+                            - embd.nbytes() + row_bytes)
+        cls.file_bytes = os.path.getsize(cls.model)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def check_record(self, r):
+        n_prompt, n_gen = int(r["n_prompt"]), int(r["n_gen"])
+        self.assertEqual(r["test"], f"pp{n_prompt}" if n_prompt else f"tg{n_gen}")
+        self.assertEqual(n_prompt * n_gen, 0)
+        self.assertEqual(int(r["model_size"]), self.file_bytes)
+        self.assertEqual(int(r["model_n_params"]), self.n_params)
+        self.assertEqual(int(r["decode_bytes_per_token"]), self.decode_bytes)
+        self.assertEqual(r["model_type"], "llama Q8_0")
+        avg_ts, avg_ns = float(r["avg_ts"]), float(r["avg_ns"])
+        self.assertGreater(avg_ts, 0)
+        self.assertGreater(avg_ns, 0)
+        self.assertGreaterEqual(float(r["stddev_ts"]), 0)
+        # Tokens over mean time and the mean of per-run rates agree closely
+        # unless the runs differ wildly; a unit slip would be off by 1000x.
+        self.assertLess(abs(avg_ts / ((n_prompt + n_gen) * 1e9 / avg_ns) - 1), 0.5)
+
+    def test_json(self):
+        records = json.loads(bench(self.model, *ARGS, "-o", "json"))
+        self.assertEqual({(r["n_threads"], r["test"]) for r in records}, EXPECTED_TESTS)
+        self.assertEqual(len(records), 4)
+        for r in records:
+            self.check_record(r)
+            self.assertEqual(len(r["samples_ts"]), 2)
+            self.assertAlmostEqual(r["avg_ts"], statistics.mean(r["samples_ts"]),
+                                   delta=1e-3 * r["avg_ts"])
+            self.assertAlmostEqual(r["stddev_ts"], statistics.stdev(r["samples_ts"]),
+                                   delta=1e-3 * r["avg_ts"])
+
+    def test_csv(self):
+        rows = list(csv.DictReader(io.StringIO(bench(self.model, *ARGS, "-o", "csv"))))
+        self.assertEqual(len(rows), 4)
+        self.assertEqual({(int(r["n_threads"]), r["test"]) for r in rows}, EXPECTED_TESTS)
+        for r in rows:
+            self.check_record(r)
+
+    def test_markdown(self):
+        lines = bench(self.model, *ARGS).strip().split("\n")
+        cells = [[c.strip() for c in line.strip("|").split("|")] for line in lines]
+        self.assertEqual(cells[0], ["model", "size", "params", "threads", "test", "t/s"])
+        self.assertTrue(all(set(c) <= set("-:") for c in cells[1]))
+        rows = cells[2:]
+        self.assertEqual(len(rows), 4)
+        self.assertEqual({(int(r[3]), r[4]) for r in rows}, EXPECTED_TESTS)
+        for model, size, params, _, _, tps in rows:
+            self.assertEqual(model, "llama Q8_0")
+            self.assertEqual(size, "%.2f MiB" % (self.file_bytes / 2**20))
+            self.assertEqual(params, "%.2f M" % (self.n_params / 1e6))
+            mean, stddev = (float(x) for x in tps.split("±"))
+            self.assertGreater(mean, 0)
+            self.assertGreaterEqual(stddev, 0)
+
+    def test_zero_length_skips_a_test(self):
+        records = json.loads(bench(self.model, "-p", "0", "-n", "4", "-r", "1", "-t", "1",
+                                   "-o", "json"))
+        self.assertEqual([(r["test"], r["n_gen"]) for r in records], [("tg4", 4)])
+
+    def test_measured_time_accounts_for_the_run(self):
+        # The timed repetitions are most of the process's life, so their sum
+        # must fit in the wall time seen from outside and fill a good part of it.
+        start = time.monotonic()
+        records = json.loads(bench(self.model, "-p", "0", "-n", "48", "-r", "3", "-t", "1",
+                                   "-o", "json"))
+        wall_ns = (time.monotonic() - start) * 1e9
+        timed_ns = sum(48 * 1e9 / ts for ts in records[0]["samples_ts"])
+        self.assertLess(timed_ns, wall_ns)
+        self.assertGreater(timed_ns, 0.3 * wall_ns)
+
+    def test_bad_flags_exit_2(self):
+        cases = [
+            ["-t", "0"], ["-t", "one"], ["-t", "1,,x"], ["-p", "-1"], ["-n", "x"],
+            ["-p", "0", "-n", "0"], ["-r", "0"], ["-o", "xml"],
+        ]
+        for extra in cases:
+            p = run("bench", "-m", self.model, *extra)
+            self.assertEqual(p.returncode, 2, extra)
+            self.assertGreater(len(p.stderr), 0, extra)
+            self.assertEqual(p.stdout, b"", extra)
+        for args in (["bench"], ["bench", "-m", os.path.join(self.tmp.name, "missing.gguf")]):
+            p = run(*args)
+            self.assertEqual(p.returncode, 2, args)
+
+
+if __name__ == "__main__":
+    unittest.main()
