@@ -155,5 +155,36 @@ class MembwTest(unittest.TestCase):
             self.assertEqual(p.returncode, 2, args)
 
 
+class CompareReportTest(unittest.TestCase):
+    """bench/compare_report.py on hand-made run files with known answers."""
+
+    def test_ratios_and_roofline(self):
+        script = os.path.join(os.path.dirname(__file__), "..", "..", "bench",
+                              "compare_report.py")
+        with tempfile.TemporaryDirectory() as d:
+            def write(name, obj):
+                with open(os.path.join(d, name), "w", encoding="utf-8") as f:
+                    json.dump(obj, f)
+
+            write("membw.json", {"results": [{"threads": 2, "gbps": 50.0}]})
+            # Per round: llama tg 20 t/s then 25; autan 30 then 25 -> ratios
+            # 1.5 and 1.0, median 1.25. Roofline: 50e9 / 1e9 = 50 t/s.
+            for rnd, (llama_ts, autan_ts) in enumerate([(20.0, 30.0), (25.0, 25.0)], 1):
+                base = {"n_prompt": 0, "n_gen": 64, "n_threads": 2}
+                write(f"m-t2-r{rnd}-llama.json", [{**base, "avg_ts": llama_ts}])
+                write(f"m-t2-r{rnd}-autan.json",
+                      [{**base, "avg_ts": autan_ts, "decode_bytes_per_token": 10**9}])
+            p = subprocess.run([sys.executable, script, d], capture_output=True, text=True,
+                               timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        rows = [[c.strip() for c in line.strip("|").split("|")]
+                for line in p.stdout.splitlines() if line.startswith("| m |")]
+        self.assertEqual(len(rows), 1, p.stdout)
+        _, threads, test, llama, autan, ratio, roof, llama_pct, autan_pct, _ = rows[0]
+        self.assertEqual((threads, test), ("2", "tg64"))
+        self.assertEqual((llama, autan, ratio), ("22.50", "27.50", "1.25x"))
+        self.assertEqual((roof, llama_pct, autan_pct), ("50.0", "45%", "55%"))
+
+
 if __name__ == "__main__":
     unittest.main()
