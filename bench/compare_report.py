@@ -32,7 +32,7 @@ def cpu_name():
 def autan_commit():
     here = os.path.dirname(os.path.abspath(__file__))
     try:
-        out = subprocess.run(["git", "-C", here, "rev-parse", "--short", "HEAD"],
+        out = subprocess.run(["git", "-C", here, "describe", "--always", "--dirty"],
                              capture_output=True, text=True, timeout=10)
         return out.stdout.strip() or "unknown"
     except OSError:
