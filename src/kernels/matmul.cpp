@@ -6,54 +6,156 @@
 #include "core/check.h"
 #include "kernels/quant.h"
 
+#if defined(__x86_64__)
+#include "kernels/x86/dispatch.h"
+#endif
+
 namespace autan::kernels {
 namespace {
 
-// Output rows handled together, so a tile of weight rows stays in cache while
-// every activation row passes over it.
+// Output rows handled together by the scalar kernels, so a tile of weight
+// rows stays in cache while every activation row passes over it.
 constexpr size_t kRowTile = 16;
+// Threads get whole multiples of this many rows, so the SIMD kernels' row
+// tiles are rarely cut.
+constexpr size_t kRowGrain = 16;
+// Converted activation rows start on a cache line.
+constexpr size_t kAlign = 64;
+
+// The scalar reference for type W: the activation in VecDotType(W) layout.
+template <DType W>
+size_t ScalarPackedBytes(size_t cols) {
+  return *RowBytes(VecDotType(W), cols);
+}
+
+template <DType W>
+void ScalarPack(const float* x, size_t cols, uint8_t* dst) {
+  QuantizeRow(VecDotType(W), x, dst, cols);
+}
+
+template <DType W>
+void ScalarGemm(const GemmArgs& a) {
+  for (size_t r0 = a.row_begin; r0 < a.row_end; r0 += kRowTile) {
+    const size_t r1 = std::min(a.row_end, r0 + kRowTile);
+    for (size_t b = 0; b < a.batch; ++b) {
+      const uint8_t* x_row = a.x + b * a.x_stride;
+      for (size_t r = r0; r < r1; ++r) {
+        a.y[b * a.y_stride + r] = VecDot(W, a.cols, a.w + r * a.w_stride, x_row);
+      }
+    }
+  }
+}
+
+template <DType W>
+TypeKernels ScalarEntry() {
+  if constexpr (W == DType::kF32) {
+    return {ScalarPackedBytes<W>, nullptr, ScalarGemm<W>};  // reads the f32 row itself
+  } else {
+    return {ScalarPackedBytes<W>, ScalarPack<W>, ScalarGemm<W>};
+  }
+}
+
+MatMulKernels MakeScalarKernels() {
+  MatMulKernels k;
+  k.name = "scalar";
+  k.For(DType::kF32) = ScalarEntry<DType::kF32>();
+  k.For(DType::kF16) = ScalarEntry<DType::kF16>();
+  k.For(DType::kBF16) = ScalarEntry<DType::kBF16>();
+  k.For(DType::kQ4_0) = ScalarEntry<DType::kQ4_0>();
+  k.For(DType::kQ4_1) = ScalarEntry<DType::kQ4_1>();
+  k.For(DType::kQ5_0) = ScalarEntry<DType::kQ5_0>();
+  k.For(DType::kQ5_1) = ScalarEntry<DType::kQ5_1>();
+  k.For(DType::kQ8_0) = ScalarEntry<DType::kQ8_0>();
+  k.For(DType::kQ4_K) = ScalarEntry<DType::kQ4_K>();
+  k.For(DType::kQ5_K) = ScalarEntry<DType::kQ5_K>();
+  k.For(DType::kQ6_K) = ScalarEntry<DType::kQ6_K>();
+  return k;
+}
+
+const MatMulKernels* ChooseKernels() {
+#if defined(__x86_64__)
+  if (const MatMulKernels* best = x86::BestKernels()) return best;
+#endif
+  return &ScalarKernels();
+}
+
+size_t AlignUp(size_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
 
 }  // namespace
 
+const MatMulKernels& ScalarKernels() {
+  static const MatMulKernels kernels = MakeScalarKernels();
+  return kernels;
+}
+
+TypeKernels ScalarTypeKernels(DType w) {
+  AUTAN_CHECK(IsComputeType(w));
+  return ScalarKernels().For(w);
+}
+
+const MatMulKernels& DefaultKernels() {
+  static const MatMulKernels* const kernels = ChooseKernels();
+  return *kernels;
+}
+
+std::vector<const MatMulKernels*> SupportedKernels() {
+  std::vector<const MatMulKernels*> sets = {&ScalarKernels()};
+#if defined(__x86_64__)
+  for (const MatMulKernels* k : x86::SupportedKernels()) sets.push_back(k);
+#endif
+  return sets;
+}
+
 void MatMul(DType w, const void* weights, size_t rows, size_t cols, const float* x, size_t batch,
             float* y, ThreadPool& pool, std::vector<uint8_t>& scratch) {
+  MatMulWith(DefaultKernels(), w, weights, rows, cols, x, batch, y, pool, scratch);
+}
+
+void MatMulWith(const MatMulKernels& k, DType w, const void* weights, size_t rows, size_t cols,
+                const float* x, size_t batch, float* y, ThreadPool& pool,
+                std::vector<uint8_t>& scratch) {
   AUTAN_CHECK(IsComputeType(w));
-  const DType xt = VecDotType(w);
+  const TypeKernels& tk = k.For(w);
+  AUTAN_CHECK(tk.gemm != nullptr);
   const std::optional<size_t> w_row_bytes = RowBytes(w, cols);
-  const std::optional<size_t> x_row_bytes = RowBytes(xt, cols);
-  AUTAN_CHECK(w_row_bytes.has_value() && x_row_bytes.has_value());
+  AUTAN_CHECK(w_row_bytes.has_value() && RowBytes(VecDotType(w), cols).has_value());
   if (rows == 0 || batch == 0) return;
 
-  // F32 weights dot the activations as they are; other types need them
-  // converted, once per call.
-  const uint8_t* xq = reinterpret_cast<const uint8_t*>(x);
-  if (xt != DType::kF32) {
-    if (scratch.size() < batch * *x_row_bytes) scratch.resize(batch * *x_row_bytes);
-    uint8_t* dst = scratch.data();
+  // Activations are converted once per call, not once per weight row.
+  const uint8_t* xp = reinterpret_cast<const uint8_t*>(x);
+  size_t x_stride = cols * sizeof(float);
+  if (tk.pack != nullptr) {
+    x_stride = AlignUp(tk.packed_bytes(cols));
+    if (scratch.size() < batch * x_stride + kAlign) scratch.resize(batch * x_stride + kAlign);
+    const uintptr_t base = reinterpret_cast<uintptr_t>(scratch.data());
+    uint8_t* dst = scratch.data() + (AlignUp(base) - base);
     auto convert = [&](size_t begin, size_t end) {
-      for (size_t b = begin; b < end; ++b) {
-        QuantizeRow(xt, x + b * cols, dst + b * *x_row_bytes, cols);
-      }
+      for (size_t b = begin; b < end; ++b) tk.pack(x + b * cols, cols, dst + b * x_stride);
     };
     if (batch == 1) {
       convert(0, 1);  // not worth waking the pool
     } else {
       pool.ParallelFor(batch, convert);
     }
-    xq = dst;
+    xp = dst;
   }
 
-  const uint8_t* wq = static_cast<const uint8_t*>(weights);
-  pool.ParallelFor(rows, [&](size_t begin, size_t end) {
-    for (size_t r0 = begin; r0 < end; r0 += kRowTile) {
-      const size_t r1 = std::min(end, r0 + kRowTile);
-      for (size_t b = 0; b < batch; ++b) {
-        const uint8_t* x_row = xq + b * *x_row_bytes;
-        for (size_t r = r0; r < r1; ++r) {
-          y[b * rows + r] = VecDot(w, cols, wq + r * *w_row_bytes, x_row);
-        }
-      }
-    }
+  const GemmArgs base{.w = static_cast<const uint8_t*>(weights),
+                      .w_stride = *w_row_bytes,
+                      .x = xp,
+                      .x_stride = x_stride,
+                      .cols = cols,
+                      .batch = batch,
+                      .row_begin = 0,
+                      .row_end = rows,
+                      .y = y,
+                      .y_stride = rows};
+  const size_t grains = (rows + kRowGrain - 1) / kRowGrain;
+  pool.ParallelFor(grains, [&](size_t begin, size_t end) {
+    GemmArgs a = base;
+    a.row_begin = begin * kRowGrain;
+    a.row_end = std::min(rows, end * kRowGrain);
+    tk.gemm(a);
   });
 }
 

@@ -44,10 +44,12 @@ Problem MakeProblem(DType t, size_t rows, size_t batch, uint64_t seed) {
   return p;
 }
 
-std::vector<float> RunMatMul(const Problem& p, int threads, std::vector<uint8_t>& scratch) {
+std::vector<float> RunMatMul(const Problem& p, int threads, std::vector<uint8_t>& scratch,
+                             const MatMulKernels& kernels = DefaultKernels()) {
   ThreadPool pool(threads);
   std::vector<float> y(p.batch * p.rows, -1.0f);
-  MatMul(p.type, p.weights.data(), p.rows, p.cols, p.x.data(), p.batch, y.data(), pool, scratch);
+  MatMulWith(kernels, p.type, p.weights.data(), p.rows, p.cols, p.x.data(), p.batch, y.data(), pool,
+             scratch);
   return y;
 }
 
@@ -80,13 +82,14 @@ TEST(MatMul, MatchesNaiveLoopForRaggedShapes) {
   }
 }
 
-TEST(MatMul, SameBitsForAnyThreadCountAndEqualToVecDot) {
+// The scalar kernel set is the reference: one VecDot per element.
+TEST(MatMul, ScalarSetSameBitsForAnyThreadCountAndEqualToVecDot) {
   for (DType t : kComputeTypes) {
     const Problem p = MakeProblem(t, 37, 4, 77);
     std::vector<uint8_t> scratch;
-    const std::vector<float> y1 = RunMatMul(p, 1, scratch);
+    const std::vector<float> y1 = RunMatMul(p, 1, scratch, ScalarKernels());
     for (int threads : {2, 3}) {
-      const std::vector<float> yn = RunMatMul(p, threads, scratch);
+      const std::vector<float> yn = RunMatMul(p, threads, scratch, ScalarKernels());
       ASSERT_EQ(0, std::memcmp(y1.data(), yn.data(), y1.size() * sizeof(float)))
           << Name(t) << " threads " << threads;
     }

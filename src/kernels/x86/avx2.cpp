@@ -1,0 +1,54 @@
+// Kernels for AVX2 + FMA + F16C CPUs (Haswell and later, Zen 1-3): the
+// integer dot products through vpmaddubsw + vpmaddwd, 16 vector registers.
+// Built with those flags only.
+#include "kernels/x86/common_inl.h"
+#include "kernels/x86/kernels.h"
+#include "kernels/x86/legacy_inl.h"
+
+namespace autan::kernels::x86 {
+namespace {
+
+struct Isa {
+  static constexpr size_t kPairTileRows = 4;
+  static constexpr size_t kPairTileCols = 2;
+  static constexpr size_t kPairGemvRows = 4;
+  static constexpr size_t kQ8TileRows = 2;
+  static constexpr size_t kQ8TileCols = 4;
+  static constexpr size_t kQ8GemvRows = 4;
+
+  // acc + sum of 4 adjacent u8 * s8 products per int32 lane. The 16-bit
+  // pair sums cannot saturate: the unsigned side is at most 128 here.
+  static __m256i Dpbusd(__m256i acc, __m256i u, __m256i s) {
+    const __m256i pairs = _mm256_maddubs_epi16(u, s);
+    return _mm256_add_epi32(acc, _mm256_madd_epi16(pairs, _mm256_set1_epi16(1)));
+  }
+  // Adds 16 to byte j where bit j of `bits` is set (the byte is below 16).
+  static __m256i AddBit4(__m256i v, uint32_t bits) {
+    const __m256i spread =
+        _mm256_shuffle_epi8(_mm256_set1_epi32(static_cast<int>(bits)),
+                            _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2,
+                                             2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3));
+    const __m256i select = _mm256_set1_epi64x(static_cast<int64_t>(0x8040201008040201ull));
+    const __m256i set = _mm256_cmpeq_epi8(_mm256_and_si256(spread, select), select);
+    return _mm256_or_si256(v, _mm256_and_si256(set, _mm256_set1_epi8(0x10)));
+  }
+};
+
+}  // namespace
+
+extern const GemmSet kAvx2Gemms = {
+    .name = "avx2",
+    .f32 = nullptr,
+    .f16 = nullptr,
+    .bf16 = nullptr,
+    .q4_0 = Gemm<PairKernel<Isa, Q4_0Format>>,
+    .q4_1 = Gemm<PairKernel<Isa, Q4_1Format>>,
+    .q5_0 = Gemm<PairKernel<Isa, Q5_0Format>>,
+    .q5_1 = Gemm<PairKernel<Isa, Q5_1Format>>,
+    .q8_0 = Gemm<Q8_0Kernel<Isa>>,
+    .q4_k = nullptr,
+    .q5_k = nullptr,
+    .q6_k = nullptr,
+};
+
+}  // namespace autan::kernels::x86

@@ -1,0 +1,98 @@
+// Shared pieces of the x86 kernels, included only by the per-instruction-set
+// units (avx512.cpp, avx2.cpp) after they define their `Isa` traits. Every
+// definition here has internal linkage on purpose: each unit gets its own
+// copy compiled for its own instruction set, so the linker can never hand an
+// AVX-512 body to a caller on an AVX2-only CPU. For the same reason these
+// headers use no standard-library templates.
+//
+// Determinism: every kernel computes an output element with the same
+// operations whether it runs as a matrix-vector product (batch 1) or inside a
+// larger tile, so results never depend on the batch size or thread count.
+// Tiles only decide which registers hold which element.
+#pragma once
+
+#include <immintrin.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include "kernels/matmul.h"
+
+namespace autan::kernels::x86 {
+namespace {  // NOLINT(build/namespaces): one copy per instruction set, see above
+
+inline size_t Min(size_t a, size_t b) { return a < b ? a : b; }
+
+inline uint16_t Load16(const uint8_t* p) {
+  uint16_t v;
+  std::memcpy(&v, p, sizeof(v));
+  return v;
+}
+
+inline uint32_t Load32(const uint8_t* p) {
+  uint32_t v;
+  std::memcpy(&v, p, sizeof(v));
+  return v;
+}
+
+inline __m128i Load128(const void* p) { return _mm_loadu_si128(static_cast<const __m128i*>(p)); }
+inline __m256i Load256(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
+
+inline float Half(const uint8_t* p) { return _cvtsh_ss(Load16(p)); }
+
+// Sums of lanes in a fixed order.
+inline float Sum4(const float* l) { return (l[0] + l[1]) + (l[2] + l[3]); }
+inline float Sum8(__m256 v) {
+  alignas(32) float l[8];
+  _mm256_store_ps(l, v);
+  return Sum4(l) + Sum4(l + 4);
+}
+
+// Sum of the 8 int32 lanes (exact).
+inline int32_t SumI32(__m256i v) {
+  __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xB1));
+  return _mm_cvtsi128_si32(s);
+}
+
+// Tiles of K::kRows weight rows by up to K::kCols activation columns. The last
+// tile of a range may have fewer rows (K's Tile handles that) or columns (one
+// instantiation per count).
+template <class K, int C>
+void TailTile(const GemmArgs& a, size_t r0, size_t nr, size_t c, size_t nc) {
+  if constexpr (C > 0) {
+    if (nc == C) {
+      K::template Tile<K::kRows, C>(a, r0, nr, c);
+    } else {
+      TailTile<K, C - 1>(a, r0, nr, c, nc);
+    }
+  }
+}
+
+// Activation columns handled per pass over the weight rows: a chunk of
+// packed activations stays in L2 while the thread's rows stream past it.
+constexpr size_t kColChunk = 32;
+
+template <class K>
+void Gemm(const GemmArgs& a) {
+  if (a.batch == 1) {
+    for (size_t r0 = a.row_begin; r0 < a.row_end; r0 += K::kGemvRows) {
+      K::template Tile<K::kGemvRows, 1>(a, r0, Min(K::kGemvRows, a.row_end - r0), 0);
+    }
+    return;
+  }
+  for (size_t c0 = 0; c0 < a.batch; c0 += kColChunk) {
+    const size_t c1 = Min(a.batch, c0 + kColChunk);
+    for (size_t r0 = a.row_begin; r0 < a.row_end; r0 += K::kRows) {
+      const size_t nr = Min(K::kRows, a.row_end - r0);
+      size_t c = c0;
+      for (; c + K::kCols <= c1; c += K::kCols) K::template Tile<K::kRows, K::kCols>(a, r0, nr, c);
+      if (c < c1) TailTile<K, K::kCols - 1>(a, r0, nr, c, c1 - c);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace autan::kernels::x86
