@@ -2,7 +2,9 @@
 // chat format.
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <random>
 #include <thread>
@@ -20,10 +22,32 @@ struct RunFlags {
   int32_t n_predict = -1;
   int32_t ctx = 0;
   int32_t sliding_window = -1;
+  std::string kv_type = "f16";
   int threads = static_cast<int>(std::thread::hardware_concurrency());
   std::optional<uint64_t> seed;
+  std::vector<std::string> logit_bias;  // "ID=BIAS", BIAS a number or -inf
   SamplingParams sampling;
 };
+
+// Parses "ID=BIAS" entries ("-inf" bans the token).
+Status ParseLogitBias(const std::vector<std::string>& entries,
+                      std::vector<std::pair<int32_t, float>>& out) {
+  for (const std::string& e : entries) {
+    const size_t eq = e.find('=');
+    std::vector<int32_t> id;
+    if (eq == std::string::npos || !ParseIdList(e.substr(0, eq), id) || id.size() != 1) {
+      return Fail("--logit-bias '%s': expected TOKEN_ID=BIAS", e.c_str());
+    }
+    const std::string bias = e.substr(eq + 1);
+    char* end = nullptr;
+    const float value = bias == "-inf" ? -INFINITY : std::strtof(bias.c_str(), &end);
+    if (bias != "-inf" && (bias.empty() || *end != '\0')) {
+      return Fail("--logit-bias '%s': bias is not a number", e.c_str());
+    }
+    out.emplace_back(id[0], value);
+  }
+  return {};
+}
 
 struct Runner {
   const RunFlags& flags;
@@ -159,6 +183,8 @@ CommandFn AddRunCommand(CLI::App& app) {
   cmd->add_option("-t,--threads", f->threads, "Threads")->check(CLI::Range(1, 1024));
   cmd->add_option("--sliding-window", f->sliding_window, "Attention window (0: full attention)")
       ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--kv-type", f->kv_type, "KV cache type: f16 or q8_0")
+      ->check(CLI::IsMember({"f16", "q8_0"}));
   cmd->add_option("--seed", f->seed, "Random seed (default: random)");
   cmd->add_option("--temp", f->sampling.temperature, "Temperature (0: greedy)");
   cmd->add_option("--top-k", f->sampling.top_k, "Top-k (0: off)");
@@ -167,6 +193,10 @@ CommandFn AddRunCommand(CLI::App& app) {
   cmd->add_option("--repeat-penalty", f->sampling.repetition_penalty, "Repetition penalty");
   cmd->add_option("--presence-penalty", f->sampling.presence_penalty, "Presence penalty");
   cmd->add_option("--frequency-penalty", f->sampling.frequency_penalty, "Frequency penalty");
+  cmd->add_option("--penalty-last-n", f->sampling.penalty_last_n,
+                  "Recent tokens the penalties look at (-1: all)");
+  cmd->add_option("--logit-bias", f->logit_bias,
+                  "TOKEN_ID=BIAS added to a token's logit (-inf bans it); repeatable");
   cmd->add_option("--chat-template", f->chat_template,
                   "Chat format: mistral-v1, mistral-v3, mistral-v3-tekken, mistral-v7, llama2, "
                   "llama3, llama3.1, chatml, gemma, phi3 (default: detected from the model)");
@@ -179,11 +209,14 @@ CommandFn AddRunCommand(CLI::App& app) {
     if (!model.ok()) return Report(model.error().message, kExitBadInput);
     const int32_t ctx = f->ctx > 0 ? f->ctx : std::min((*model)->config().context_length, 4096);
     Runner r{*f, *model, ThreadPool(f->threads), nullptr, std::nullopt};
-    Result<std::unique_ptr<Session>> session =
-        Session::Create(r.model, r.pool, {.n_ctx = std::max(ctx, 1)});
+    Result<std::unique_ptr<Session>> session = Session::Create(
+        r.model, r.pool, {.n_ctx = std::max(ctx, 1), .kv_type = ParseKvType(f->kv_type).value()});
     if (!session.ok()) return Report(session.error().message, kExitBadInput);
     r.session = std::move(session).value();
     SamplingParams sampling = f->sampling;
+    if (Status bias = ParseLogitBias(f->logit_bias, sampling.logit_bias); !bias.ok()) {
+      return Report(bias.error().message, kExitBadInput);
+    }
     sampling.seed = f->seed ? *f->seed : std::random_device{}();
     Result<Sampler> sampler = Sampler::Create(sampling, r.model->config().n_vocab);
     if (!sampler.ok()) return Report(sampler.error().message, kExitBadInput);

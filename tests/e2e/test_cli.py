@@ -5,6 +5,8 @@ import sys
 import tempfile
 import unittest
 
+import numpy as np
+
 AUTAN = os.environ["AUTAN_BIN"]
 TESTDATA = os.environ["AUTAN_TESTDATA"]
 
@@ -46,6 +48,21 @@ class CliTest(unittest.TestCase):
         a = run("run", "-m", self.model, "-p", "Hello", "-n", "16", "--seed", "1", check=True).stdout
         b = run("run", "-m", self.model, "-p", "Hello", "-n", "16", "--seed", "2", check=True).stdout
         self.assertNotEqual(a, b)
+
+    def test_logit_bias_bans_and_forces_tokens(self):
+        prompt = run("tokenize", "-m", self.model, "--text", "Hello", "--ids", check=True)
+        ids = prompt.stdout.decode().split()
+        out = os.path.join(self.tmp.name, "hello.bin")
+        run("logits", "-m", self.model, "--tokens", ",".join(ids), "--out", out, check=True)
+        greedy_id = int(np.fromfile(out, dtype=np.float32).reshape(len(ids), -1)[-1].argmax())
+        greedy = run("run", "-m", self.model, "-p", "Hello", "-n", "1", "--temp", "0", check=True)
+        banned = run("run", "-m", self.model, "-p", "Hello", "-n", "1", "--temp", "0",
+                     "--logit-bias", f"{greedy_id}=-inf", check=True)
+        self.assertNotEqual(banned.stdout, greedy.stdout)
+        forced = run("run", "-m", self.model, "-p", "Hello", "-n", "3", "--temp", "0",
+                     "--logit-bias", "8396=100", check=True)  # "▁Bon" wins every step
+        self.assertEqual(forced.stdout.decode(), " Bon Bon Bon")
+        self.assertEqual(run("run", "-m", self.model, "-p", "x", "--logit-bias", "7").returncode, 2)
 
     def test_stats_go_to_stderr(self):
         p = run("run", "-m", self.model, "-p", "Hi", "-n", "4", "--temp", "0", check=True)
