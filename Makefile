@@ -26,7 +26,7 @@ $(DEMO_MODEL): build
 	./build/release/autan synth --shape small --type q8_0 $(DEMO_MODEL)
 
 serve: build $(DEMO_MODEL)
-	./build/release/autan run -m $(DEMO_MODEL)
+	./build/release/autan run -m $(DEMO_MODEL) -n 128
 
 format:
 	git ls-files '*.cpp' '*.h' | xargs clang-format -i
