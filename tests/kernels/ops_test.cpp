@@ -3,11 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <vector>
 
-#include "core/fp16.h"
 #include "core/rng.h"
-#include "kernels/attention.h"
+#include "hwy/targets.h"
 
 namespace autan::kernels {
 namespace {
@@ -17,6 +17,18 @@ std::vector<float> RandomVector(size_t n, uint64_t seed, double scale = 1.0) {
   std::vector<float> v(n);
   for (float& x : v) x = static_cast<float>(rng.Normal() * scale);
   return v;
+}
+
+// Runs `fn` once with each SIMD target this CPU supports forced as the
+// dispatch choice, so every compiled target is compared with the scalar code.
+template <class Fn>
+void ForEachSimdTarget(const Fn& fn) {
+  for (int64_t target : hwy::SupportedAndGeneratedTargets()) {
+    hwy::SetSupportedTargetsForTest(target);
+    SCOPED_TRACE(hwy::TargetName(target));
+    fn();
+  }
+  hwy::SetSupportedTargetsForTest(0);
 }
 
 TEST(Ops, RmsNormMatchesDoublePrecision) {
@@ -72,46 +84,116 @@ TEST(Ops, SoftmaxAndSwiGlu) {
   }
 }
 
-// One head over a ring of f16 slots, against a direct double computation.
-TEST(Attention, RingBufferWindowMatchesDirectComputation) {
-  const int head_dim = 16, capacity = 6,
-            stride = 40;  // stride > head_dim: other heads between rows
-  Rng rng(4);
-  std::vector<uint16_t> k(capacity * stride), v(capacity * stride);
-  for (auto& e : k) e = Fp32ToFp16(static_cast<float>(rng.Normal()));
-  for (auto& e : v) e = Fp32ToFp16(static_cast<float>(rng.Normal()));
-  const std::vector<float> q = RandomVector(head_dim, 5);
-  for (auto [first, last] : {std::pair{0, 0}, {2, 5}, {7, 11}, {10, 14}}) {
-    std::vector<float> out(head_dim), scores(capacity);
-    const float scale = 0.25f;
-    AttendHead({.q = q.data(),
-                .k = k.data(),
-                .v = v.data(),
-                .row_stride = stride,
-                .capacity = capacity,
-                .first_pos = first,
-                .last_pos = last,
-                .head_dim = head_dim,
-                .scale = scale,
-                .scores = scores.data(),
-                .out = out.data()});
-    std::vector<double> w;
-    double max = -1e300, sum = 0;
-    for (int p = first; p <= last; ++p) {
-      double dot = 0;
-      for (int d = 0; d < head_dim; ++d) dot += q[d] * Fp16ToFp32(k[(p % capacity) * stride + d]);
-      w.push_back(dot * scale);
-      max = std::max(max, w.back());
-    }
-    for (double& x : w) sum += (x = std::exp(x - max));
-    for (int d = 0; d < head_dim; ++d) {
-      double expected = 0;
-      for (int p = first; p <= last; ++p) {
-        expected += w[p - first] / sum * Fp16ToFp32(v[(p % capacity) * stride + d]);
+const size_t kSizes[] = {1, 3, 4, 7, 8, 15, 16, 17, 31, 33, 64, 100, 2048, 4099};
+
+TEST(OpsSimd, RmsNormMatchesScalar) {
+  ForEachSimdTarget([] {
+    for (size_t n : kSizes) {
+      const std::vector<float> x = RandomVector(n, 100 + n, 2.0);
+      const std::vector<float> w = RandomVector(n, 200 + n);
+      std::vector<float> simd(n), ref(n);
+      RmsNorm(x.data(), w.data(), simd.data(), n, 1e-5f);
+      scalar::RmsNorm(x.data(), w.data(), ref.data(), n, 1e-5f);
+      for (size_t i = 0; i < n; ++i) {
+        ASSERT_NEAR(simd[i], ref[i], 1e-6f * (1 + std::fabs(ref[i]))) << "n " << n << " i " << i;
       }
-      ASSERT_NEAR(out[d], expected, 1e-5) << first << ".." << last;
     }
-  }
+  });
+}
+
+// The rotation uses the same angles and roundings as the scalar code: equal bits.
+TEST(OpsSimd, RopeMatchesScalarExactly) {
+  struct Shape {
+    int heads, head_dim, rope_dims;
+  };
+  ForEachSimdTarget([] {
+    for (Shape s : {Shape{32, 64, 64},
+                    {8, 80, 80},
+                    {4, 96, 64},
+                    {2, 128, 128},
+                    {3, 10, 6},
+                    {5, 34, 34},
+                    {1, 2, 2}}) {
+      for (int32_t pos : {0, 1, 17, 1000, 32767}) {
+        std::vector<float> simd = RandomVector(s.heads * s.head_dim, pos + s.head_dim);
+        std::vector<float> ref = simd;
+        RopeAdjacentPairs(simd.data(), s.heads, s.head_dim, s.rope_dims, pos, 10000.0f);
+        scalar::RopeAdjacentPairs(ref.data(), s.heads, s.head_dim, s.rope_dims, pos, 10000.0f);
+        ASSERT_EQ(0, std::memcmp(simd.data(), ref.data(), simd.size() * sizeof(float)))
+            << s.head_dim << "/" << s.rope_dims << " pos " << pos;
+      }
+    }
+  });
+}
+
+TEST(OpsSimd, SwiGluMatchesScalar) {
+  ForEachSimdTarget([] {
+    for (size_t n : kSizes) {
+      std::vector<float> simd = RandomVector(n, 300 + n, 4.0);
+      const std::vector<float> up = RandomVector(n, 400 + n);
+      if (n > 3) {  // far tails: exp overflow on one side, underflow on the other
+        simd[0] = -100.0f;
+        simd[1] = 100.0f;
+        simd[2] = -88.5f;
+      }
+      std::vector<float> ref = simd;
+      SwiGlu(simd.data(), up.data(), n);
+      scalar::SwiGlu(ref.data(), up.data(), n);
+      for (size_t i = 0; i < n; ++i) {
+        ASSERT_FALSE(std::isnan(simd[i]));
+        ASSERT_NEAR(simd[i], ref[i], 2e-6f * (1 + std::fabs(ref[i]))) << "n " << n << " i " << i;
+      }
+    }
+  });
+}
+
+// An element's result does not depend on where it sits in the array (so
+// neither on the batch size): the ragged tail takes the vector path too.
+TEST(OpsSimd, SwiGluIndependentOfPosition) {
+  ForEachSimdTarget([] {
+    const size_t n = 37;
+    const std::vector<float> g = RandomVector(n, 5, 3.0);
+    const std::vector<float> up = RandomVector(n, 6);
+    std::vector<float> whole = g;
+    SwiGlu(whole.data(), up.data(), n);
+    for (size_t start : {1u, 5u, 21u, 36u}) {
+      std::vector<float> part(g.begin() + start, g.end());
+      SwiGlu(part.data(), up.data() + start, part.size());
+      ASSERT_EQ(0, std::memcmp(part.data(), whole.data() + start, part.size() * sizeof(float)))
+          << start;
+    }
+  });
+}
+
+TEST(OpsSimd, SoftmaxMatchesScalar) {
+  ForEachSimdTarget([] {
+    for (size_t n : kSizes) {
+      std::vector<float> simd = RandomVector(n, 500 + n, 5.0);
+      if (n > 2) simd[n / 2] = -INFINITY;  // a masked score
+      std::vector<float> ref = simd;
+      Softmax(simd.data(), n);
+      scalar::Softmax(ref.data(), n);
+      double total = 0;
+      for (size_t i = 0; i < n; ++i) {
+        ASSERT_NEAR(simd[i], ref[i], 2e-6f * (1 + ref[i])) << "n " << n << " i " << i;
+        total += simd[i];
+      }
+      EXPECT_NEAR(total, 1.0, 1e-5);
+    }
+  });
+}
+
+TEST(OpsSimd, AddIsExact) {
+  ForEachSimdTarget([] {
+    for (size_t n : kSizes) {
+      std::vector<float> simd = RandomVector(n, 600 + n);
+      const std::vector<float> x = RandomVector(n, 700 + n);
+      std::vector<float> ref = simd;
+      Add(simd.data(), x.data(), n);
+      scalar::Add(ref.data(), x.data(), n);
+      ASSERT_EQ(0, std::memcmp(simd.data(), ref.data(), n * sizeof(float))) << n;
+    }
+  });
 }
 
 }  // namespace
