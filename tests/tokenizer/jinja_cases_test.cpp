@@ -83,6 +83,12 @@ TEST(JinjaCases, MatchJinja2) {
                              : c.at("template").get<std::string>();
     ASSERT_FALSE(source.empty());
     auto tmpl = Template::Parse(source);
+    if (!tmpl.ok() && c.contains("error")) {  // Jinja2 rejects it as well
+      EXPECT_EQ(c.at("error").get<std::string>().rfind("TemplateSyntaxError", 0), 0u)
+          << tmpl.error().message;
+      ++errors;
+      continue;
+    }
     ASSERT_TRUE(tmpl.ok()) << tmpl.error().message;
     auto out = tmpl->Render(c.at("context"), options);
     if (c.contains("expected")) {

@@ -163,7 +163,7 @@ Result<Value> FilterUnique(const Value& in, const CallArgs& args, const Budget&)
     seen.push_back(k.key);
     out.push_back(std::move(k.item));
   }
-  return Value::List(std::move(out));
+  return Value::Sequence(std::move(out), SeqKind::kIterator, "generator");
 }
 
 Result<Value> FilterWordcount(const Value& in, const CallArgs& args, const Budget&) {
@@ -203,9 +203,11 @@ Result<bool> TestIterable(const Value& v, const CallArgs&) {
   return v.is_undefined() || v.is_string() || v.is_list() || v.is_dict() || v.kind() == Kind::kLoop;
 }
 
-// len() and __getitem__ both exist: Undefined has them too.
+// len() and __getitem__ both exist: Undefined has them too; generators and
+// dict views lack one of them.
 Result<bool> TestSequence(const Value& v, const CallArgs&) {
-  return v.is_undefined() || v.is_string() || v.is_list() || v.is_dict();
+  return v.is_undefined() || v.is_string() || (v.is_list() && v.as_list().is_plain()) ||
+         v.is_dict();
 }
 
 Result<bool> TestDivisibleBy(const Value& v, const CallArgs& args) {

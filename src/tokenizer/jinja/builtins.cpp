@@ -146,7 +146,9 @@ Value GetAttr(const Value& object, const std::string& name) {
       if (IsStrMethod(name)) return BoundMethod(object, name);
       return NoAttribute(object, name);
     case Kind::kList:
-      if (name == "index" || name == "count") return BoundMethod(object, name);
+      if ((name == "index" || name == "count") && object.as_list().is_plain()) {
+        return BoundMethod(object, name);
+      }
       if (IsUnsafeMutator(name)) break;
       return NoAttribute(object, name);
     case Kind::kLoop:
@@ -176,7 +178,8 @@ Result<Value> GetItem(const Value& object, const Value& key) {
   switch (object.kind()) {
     case Kind::kList: {
       size_t i = 0;
-      if (int_key && NormalizeIndex(key.IntValue(), object.as_list().items.size(), &i)) {
+      if (int_key && object.as_list().is_plain() &&
+          NormalizeIndex(key.IntValue(), object.as_list().items.size(), &i)) {
         return object.as_list().items[i];
       }
       break;
@@ -187,7 +190,8 @@ Result<Value> GetItem(const Value& object, const Value& key) {
       std::vector<size_t> offsets = CodePointOffsets(s);
       size_t i = 0;
       if (NormalizeIndex(key.IntValue(), offsets.size() - 1, &i)) {
-        return Value(s.substr(offsets[i], offsets[i + 1] - offsets[i]));
+        std::string c = s.substr(offsets[i], offsets[i + 1] - offsets[i]);
+        return object.is_markup() ? Value::Markup(std::move(c)) : Value(std::move(c));
       }
       break;
     }
@@ -213,7 +217,7 @@ Result<Value> Slice(const Value& object, const Value& start_v, const Value& stop
     *out = v.IntValue();
     return {};
   };
-  if (!object.is_list() && !object.is_string()) {
+  if (!(object.is_list() && object.as_list().is_plain()) && !object.is_string()) {
     return Value::MakeUndefined(ObjectTypeRepr(object) + " has no element slice");
   }
   std::vector<size_t> offsets;
@@ -252,20 +256,26 @@ Result<Value> Slice(const Value& object, const Value& start_v, const Value& stop
     for (int64_t i : picked) {
       out.append(s, offsets[i], offsets[i + 1] - offsets[i]);
     }
-    return Value(std::move(out));
+    return object.is_markup() ? Value::Markup(std::move(out)) : Value(std::move(out));
   }
   std::vector<Value> items;
   items.reserve(picked.size());
   for (int64_t i : picked) items.push_back(object.as_list().items[i]);
-  return Value::List(std::move(items), object.as_list().is_tuple);
+  return Value::List(std::move(items), object.as_list().is_tuple());
 }
 
 Result<std::vector<Value>> Iterate(const Value& v) {
   switch (v.kind()) {
     case Kind::kUndefined:
       return std::vector<Value>{};
-    case Kind::kList:
-      return v.as_list().items;
+    case Kind::kList: {
+      const ValueList& list = v.as_list();
+      if (list.kind == SeqKind::kIterator) {
+        if (list.consumed) return std::vector<Value>{};  // generators run once
+        list.consumed = true;
+      }
+      return list.items;
+    }
     case Kind::kDict: {
       std::vector<Value> keys;
       for (const auto& kv : v.as_dict().items()) keys.emplace_back(kv.first);
@@ -305,15 +315,17 @@ Result<Value> Repeat(const Value& seq, int64_t times, const Budget& budget) {
     std::string out;
     out.reserve(s.size() * n);
     for (uint64_t i = 0; i < n; ++i) out += s;
-    return Value(std::move(out));
+    return seq.is_markup() ? Value::Markup(std::move(out)) : Value(std::move(out));
   }
   const auto& items = seq.as_list().items;
+  if (!seq.as_list().is_plain())
+    return Fail("can't multiply sequence of type '%s'", TypeName(seq).c_str());
   if (!items.empty() && n > budget.max_list_items / items.size()) {
     return Fail("list repetition exceeds the %zu-item limit", budget.max_list_items);
   }
   std::vector<Value> out;
   for (uint64_t i = 0; i < n; ++i) out.insert(out.end(), items.begin(), items.end());
-  return Value::List(std::move(out), seq.as_list().is_tuple);
+  return Value::List(std::move(out), seq.as_list().is_tuple());
 }
 
 Result<Value> Arithmetic(std::string_view op, const Value& a, const Value& b) {
@@ -400,21 +412,31 @@ Result<Value> BinaryOp(std::string_view op, const Value& a, const Value& b, cons
   if (b.is_undefined()) return Error{b.undefined_message()};
   if (a.is_number() && b.is_number()) return Arithmetic(op, a, b);
   if (op == "+") {
+    if (a.is_string() && b.is_string() && (a.is_markup() || b.is_markup())) {
+      // Markup + str escapes the plain side (markupsafe's __add__/__radd__).
+      std::string s = a.is_markup() ? a.as_string() : HtmlEscape(a.as_string());
+      s += b.is_markup() ? b.as_string() : HtmlEscape(b.as_string());
+      if (s.size() > budget.max_string_bytes) {
+        return Fail("string exceeds the %zu-byte limit", budget.max_string_bytes);
+      }
+      return Value::Markup(std::move(s));
+    }
     if (a.is_string() && b.is_string()) {
       if (a.as_string().size() + b.as_string().size() > budget.max_string_bytes) {
         return Fail("string exceeds the %zu-byte limit", budget.max_string_bytes);
       }
       return Value(a.as_string() + b.as_string());
     }
-    if (a.is_list() && b.is_list() && a.as_list().is_tuple == b.as_list().is_tuple) {
+    if (a.is_list() && b.is_list() && a.as_list().is_plain() &&
+        a.as_list().kind == b.as_list().kind) {
       if (a.as_list().items.size() + b.as_list().items.size() > budget.max_list_items) {
         return Fail("list exceeds the %zu-item limit", budget.max_list_items);
       }
       std::vector<Value> items = a.as_list().items;
       items.insert(items.end(), b.as_list().items.begin(), b.as_list().items.end());
-      return Value::List(std::move(items), a.as_list().is_tuple);
+      return Value::List(std::move(items), a.as_list().is_tuple());
     }
-    if (a.is_string() || a.is_list()) {
+    if (a.is_string() || (a.is_list() && a.as_list().is_plain())) {
       return Fail("can only concatenate %s (not \"%s\") to %s", TypeName(a).c_str(),
                   TypeName(b).c_str(), TypeName(a).c_str());
     }
@@ -456,11 +478,14 @@ Result<bool> Contains(const Value& container, const Value& item) {
                     TypeName(item).c_str());
       }
       return container.as_string().find(item.as_string()) != std::string::npos;
-    case Kind::kList:
-      for (const Value& v : container.as_list().items) {
+    case Kind::kList: {
+      auto items = Iterate(container);  // consumes a generator, as Python's `in` does
+      if (!items.ok()) return items.error();
+      for (const Value& v : *items) {
         if (Equal(v, item)) return true;
       }
       return false;
+    }
     case Kind::kDict:
       return item.is_string() && container.as_dict().Find(item.as_string()) != nullptr;
     default:

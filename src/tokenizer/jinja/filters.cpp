@@ -7,9 +7,20 @@
 
 #include "tokenizer/jinja/builtin_tests.h"
 #include "tokenizer/jinja/builtins.h"
+#include "tokenizer/jinja/try.h"
 
 namespace autan::jinja {
 namespace {
+
+// Jinja2's select, map, items, ... filters are Python generators.
+Value Generator(std::vector<Value> items) {
+  return Value::Sequence(std::move(items), SeqKind::kIterator, "generator");
+}
+
+// Text filters keep a Markup input Markup, as markupsafe's str methods do.
+Value LikeInput(const Value& in, std::string s) {
+  return in.is_markup() ? Value::Markup(std::move(s)) : Value(std::move(s));
+}
 
 Status CheckUndefined(const Value& v) {
   if (v.is_undefined()) return Error{v.undefined_message()};
@@ -60,7 +71,7 @@ Result<Value> FilterAttr(const Value& in, const CallArgs& args, const Budget&) {
 
 Result<Value> FilterCapitalize(const Value& in, const CallArgs& args, const Budget&) {
   JINJA_NO_ARGS("capitalize");
-  return Value(Capitalize(Str(in)));
+  return LikeInput(in, Capitalize(Str(in)));
 }
 
 Result<Value> FilterDefault(const Value& in, const CallArgs& args, const Budget&) {
@@ -75,29 +86,9 @@ Result<Value> FilterDefault(const Value& in, const CallArgs& args, const Budget&
 
 Result<Value> FilterEscape(const Value& in, const CallArgs& args, const Budget& budget) {
   JINJA_NO_ARGS("escape");
-  std::string out;
-  for (char c : Str(in)) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&#34;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return CheckSize(std::move(out), budget);
+  if (in.is_markup()) return in;
+  AUTAN_TRY(CheckSize(HtmlEscape(Str(in)), budget));
+  return Value::Markup(HtmlEscape(Str(in)));
 }
 
 Result<Value> FilterFirst(const Value& in, const CallArgs& args, const Budget&) {
@@ -112,6 +103,9 @@ Result<Value> FilterLast(const Value& in, const CallArgs& args, const Budget&) {
   JINJA_NO_ARGS("last");
   auto items = Iterate(in);
   if (!items.ok()) return items.error();
+  if (in.is_list() && in.as_list().kind == SeqKind::kIterator) {
+    return Fail("'%s' object is not reversible", TypeName(in).c_str());
+  }
   if (items->empty()) return Value::MakeUndefined("No last item, sequence was empty.");
   return items->back();
 }
@@ -210,16 +204,17 @@ Result<Value> FilterIndent(const Value& in, const CallArgs& args, const Budget& 
     if (out.size() > budget.max_string_bytes) return CheckSize(std::move(out), budget);
   }
   if (first) out = indention + out;
-  return CheckSize(std::move(out), budget);
+  JINJA_ASSIGN(Value result, CheckSize(std::move(out), budget));
+  return LikeInput(in, result.as_string());
 }
 
 Result<Value> FilterItems(const Value& in, const CallArgs& args, const Budget&) {
   JINJA_NO_ARGS("items");
-  if (in.is_undefined()) return Value::List({});
+  if (in.is_undefined()) return Generator({});
   if (!in.is_dict()) return Fail("Can only get item pairs from a mapping.");
   std::vector<Value> pairs;
   for (const auto& [k, v] : in.as_dict().items()) pairs.push_back(Value::List({Value(k), v}, true));
-  return Value::List(std::move(pairs));
+  return Generator(std::move(pairs));
 }
 
 // Items of a sequence, optionally mapped through an attribute path.
@@ -257,14 +252,16 @@ Result<Value> FilterLength(const Value& in, const CallArgs& args, const Budget&)
     case Kind::kString:
       return Value(static_cast<int64_t>(CodePointCount(in.as_string())));
     case Kind::kList:
+      if (in.as_list().kind == SeqKind::kIterator) break;
       return Value(static_cast<int64_t>(in.as_list().items.size()));
     case Kind::kDict:
       return Value(static_cast<int64_t>(in.as_dict().size()));
     case Kind::kLoop:
       return Value(static_cast<int64_t>(in.as_loop().items->items.size()));
     default:
-      return Fail("object of type '%s' has no len()", TypeName(in).c_str());
+      break;
   }
+  return Fail("object of type '%s' has no len()", TypeName(in).c_str());
 }
 
 Result<Value> FilterList(const Value& in, const CallArgs& args, const Budget&) {
@@ -276,15 +273,16 @@ Result<Value> FilterList(const Value& in, const CallArgs& args, const Budget&) {
 
 Result<Value> FilterLower(const Value& in, const CallArgs& args, const Budget&) {
   JINJA_NO_ARGS("lower");
-  return Value(ToLower(Str(in)));
+  return LikeInput(in, ToLower(Str(in)));
 }
 
 Result<Value> FilterUpper(const Value& in, const CallArgs& args, const Budget&) {
   JINJA_NO_ARGS("upper");
-  return Value(ToUpper(Str(in)));
+  return LikeInput(in, ToUpper(Str(in)));
 }
 
 Result<Value> FilterMap(const Value& in, const CallArgs& args, const Budget& budget) {
+  if (!Truthy(in)) return Generator({});  // Jinja2 maps over nothing when the input is false
   auto items = Iterate(in);
   if (!items.ok()) return items.error();
   std::vector<Value> out;
@@ -298,7 +296,7 @@ Result<Value> FilterMap(const Value& in, const CallArgs& args, const Budget& bud
       if (v->is_undefined() && bind.Get(1) != nullptr) *v = *bind.Get(1);
       out.push_back(std::move(*v));
     }
-    return Value::List(std::move(out));
+    return Generator(std::move(out));
   }
   if (!args.positional[0].is_string()) return Fail("filter 'map' expects a filter name");
   int filter = FindFilter(args.positional[0].as_string());
@@ -311,7 +309,7 @@ Result<Value> FilterMap(const Value& in, const CallArgs& args, const Budget& bud
     if (!v.ok()) return v.error();
     out.push_back(std::move(*v));
   }
-  return Value::List(std::move(out));
+  return Generator(std::move(out));
 }
 
 // select/reject/selectattr/rejectattr share this: keep items whose (attribute)
@@ -336,6 +334,7 @@ Result<Value> SelectOrReject(const Value& in, const CallArgs& args, bool by_attr
   CallArgs rest{
       {args.positional.begin() + static_cast<std::ptrdiff_t>(next), args.positional.end()},
       args.keyword};
+  if (!Truthy(in)) return Generator({});  // Jinja2 selects from nothing when the input is false
   auto items = Iterate(in);
   if (!items.ok()) return items.error();
   std::vector<Value> out;
@@ -356,7 +355,7 @@ Result<Value> SelectOrReject(const Value& in, const CallArgs& args, bool by_attr
     }
     if (pass == keep_when) out.push_back(item);
   }
-  return Value::List(std::move(out));
+  return Generator(std::move(out));
 }
 
 Result<Value> FilterSelect(const Value& in, const CallArgs& a, const Budget&) {
@@ -395,7 +394,14 @@ Result<Value> FilterReverse(const Value& in, const CallArgs& args, const Budget&
     for (const Value& c : *items) s += c.as_string();
     return Value(std::move(s));
   }
-  return Value::List(std::move(*items));
+  // reversed() of a list is an iterator; a generator is not reversible, so
+  // Jinja2 makes a list of it first.
+  if (in.is_list() && in.as_list().kind == SeqKind::kIterator)
+    return Value::List(std::move(*items));
+  return Value::Sequence(std::move(*items), SeqKind::kIterator,
+                         in.is_list() && in.as_list().is_plain()
+                             ? (in.as_list().is_tuple() ? "reversed" : "list_reverseiterator")
+                             : "dict_reversekeyiterator");
 }
 
 Result<Value> FilterRound(const Value& in, const CallArgs& args, const Budget&) {
@@ -433,7 +439,7 @@ Result<Value> FilterRound(const Value& in, const CallArgs& args, const Budget&) 
 
 Result<Value> FilterString(const Value& in, const CallArgs& args, const Budget&) {
   JINJA_NO_ARGS("string");
-  return Value(Str(in));
+  return in.is_markup() ? in : Value(Str(in));
 }
 
 Result<Value> FilterTitle(const Value& in, const CallArgs& args, const Budget&) {
@@ -459,7 +465,7 @@ Result<Value> FilterTitle(const Value& in, const CallArgs& args, const Budget&) 
     }
   }
   flush();
-  return Value(std::move(out));
+  return LikeInput(in, std::move(out));
 }
 
 Result<Value> FilterTojson(const Value& in, const CallArgs& args, const Budget& budget) {
@@ -493,12 +499,12 @@ Result<Value> FilterTojson(const Value& in, const CallArgs& args, const Budget& 
 Result<Value> FilterTrim(const Value& in, const CallArgs& args, const Budget&) {
   ArgBinder bind("filter 'trim'", args, {"chars"});
   AUTAN_TRY(bind.status());
-  return Value(Strip(Str(in), bind.Get(0), true, true));
+  return LikeInput(in, Strip(Str(in), bind.Get(0), true, true));
 }
 
 Result<Value> FilterSafe(const Value& in, const CallArgs& args, const Budget&) {
   JINJA_NO_ARGS("safe");
-  return Value(Str(in));
+  return Value::Markup(Str(in));
 }
 
 struct FilterEntry {

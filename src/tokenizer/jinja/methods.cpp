@@ -495,7 +495,38 @@ Result<Value> DictMethod(const Value& d, const std::string& name, const CallArgs
       out.push_back(name == "keys" ? Value(k) : v);
     }
   }
-  return Value::List(std::move(out));
+  const char* type = name == "items" ? "dict_items" : name == "keys" ? "dict_keys" : "dict_values";
+  return Value::Sequence(std::move(out), SeqKind::kView, type);
+}
+
+// markupsafe's Markup methods: string arguments (and join's items) are escaped
+// first, and text results come back as Markup.
+Result<Value> MarkupMethod(const std::string& s, const std::string& name, const CallArgs& args,
+                           const Budget& budget) {
+  auto escape = [](const Value& v) {
+    return v.is_string() && !v.is_markup() ? Value(HtmlEscape(v.as_string())) : v;
+  };
+  CallArgs escaped;
+  for (const Value& v : args.positional) {
+    if (name == "join" && v.is_list()) {
+      std::vector<Value> items;
+      for (const Value& item : v.as_list().items) items.push_back(escape(item));
+      escaped.positional.push_back(Value::List(std::move(items)));
+    } else {
+      escaped.positional.push_back(escape(v));
+    }
+  }
+  for (const auto& [k, v] : args.keyword) escaped.keyword.emplace_back(k, escape(v));
+  auto r = StrMethod(s, name, escaped, budget);
+  if (!r.ok()) return r;
+  auto mark = [](const Value& v) { return v.is_string() ? Value::Markup(v.as_string()) : v; };
+  if (r->is_string()) return mark(*r);
+  if (r->is_list()) {
+    std::vector<Value> items;
+    for (const Value& item : r->as_list().items) items.push_back(mark(item));
+    return Value::List(std::move(items), r->as_list().is_tuple());
+  }
+  return r;
 }
 
 }  // namespace
@@ -517,6 +548,7 @@ std::optional<Result<Value>> CallMethod(const Value& object, const std::string& 
   switch (object.kind()) {
     case Kind::kString:
       if (!IsStrMethod(name)) return std::nullopt;
+      if (object.is_markup()) return MarkupMethod(object.as_string(), name, args, budget);
       return StrMethod(object.as_string(), name, args, budget);
     case Kind::kDict:
       if (name != "get" && name != "items" && name != "keys" && name != "values" &&
@@ -525,7 +557,7 @@ std::optional<Result<Value>> CallMethod(const Value& object, const std::string& 
       }
       return DictMethod(object, name, args);
     case Kind::kList: {
-      if (name != "index" && name != "count") return std::nullopt;
+      if ((name != "index" && name != "count") || !object.as_list().is_plain()) return std::nullopt;
       if (args.positional.size() != 1) return Fail("list.%s() takes one argument", name.c_str());
       const auto& items = object.as_list().items;
       int64_t count = 0;

@@ -36,12 +36,18 @@ uint32_t Depth(const Value& v) {
   return 0;
 }
 
-Value Value::List(std::vector<Value> items, bool is_tuple) {
+Value Value::Sequence(std::vector<Value> items, SeqKind kind, const char* type_name) {
   auto list = std::make_shared<ValueList>();
   for (const Value& item : items) list->depth = std::max(list->depth, Depth(item) + 1);
   list->items = std::move(items);
-  list->is_tuple = is_tuple;
+  list->kind = kind;
+  list->type_name = type_name;
   return Value(ListPtr(std::move(list)));
+}
+
+Value Value::List(std::vector<Value> items, bool is_tuple) {
+  return is_tuple ? Sequence(std::move(items), SeqKind::kTuple, "tuple")
+                  : Sequence(std::move(items), SeqKind::kList, "list");
 }
 
 Value Value::Dict(ValueDict dict) {
@@ -61,8 +67,8 @@ bool Truthy(const Value& v) {
       return v.as_float() != 0.0;
     case Kind::kString:
       return !v.as_string().empty();
-    case Kind::kList:
-      return !v.as_list().items.empty();
+    case Kind::kList:  // a generator is an object, true whatever it will yield
+      return v.as_list().kind == SeqKind::kIterator || !v.as_list().items.empty();
     case Kind::kDict:
       return v.as_dict().size() != 0;
     default:
@@ -85,7 +91,8 @@ bool Equal(const Value& a, const Value& b) {
     case Kind::kList: {
       const ValueList& x = a.as_list();
       const ValueList& y = b.as_list();
-      if (x.is_tuple != y.is_tuple || x.items.size() != y.items.size()) return false;
+      if (x.kind != y.kind || x.items.size() != y.items.size()) return false;
+      if (x.kind == SeqKind::kIterator) return &x == &y;
       for (size_t i = 0; i < x.items.size(); ++i) {
         if (!Equal(x.items[i], y.items[i])) return false;
       }
@@ -118,7 +125,8 @@ Result<bool> Less(const Value& a, const Value& b) {
     return a.IntValue() < b.IntValue();
   }
   if (a.is_string() && b.is_string()) return a.as_string() < b.as_string();
-  if (a.is_list() && b.is_list() && a.as_list().is_tuple == b.as_list().is_tuple) {
+  if (a.is_list() && b.is_list() && a.as_list().kind == b.as_list().kind &&
+      a.as_list().is_plain()) {
     const auto& x = a.as_list().items;
     const auto& y = b.as_list().items;
     for (size_t i = 0; i < x.size() && i < y.size(); ++i) {
@@ -148,7 +156,7 @@ std::string TypeName(const Value& v) {
     case Kind::kString:
       return "str";
     case Kind::kList:
-      return v.as_list().is_tuple ? "tuple" : "list";
+      return v.as_list().type_name;
     case Kind::kDict:
       return "dict";
     case Kind::kNamespace:
@@ -247,6 +255,33 @@ std::string StringRepr(const std::string& s) {
 
 }  // namespace
 
+std::string HtmlEscape(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&#34;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
 std::string Str(const Value& v) {
   switch (v.kind()) {
     case Kind::kUndefined:
@@ -282,16 +317,20 @@ std::string ReprAt(const Value& v, int depth) {
     case Kind::kFloat:
       return FloatRepr(v.as_float());
     case Kind::kString:
-      return StringRepr(v.as_string());
+      return v.is_markup() ? "Markup(" + StringRepr(v.as_string()) + ")"
+                           : StringRepr(v.as_string());
     case Kind::kList: {
       const ValueList& list = v.as_list();
-      std::string out = list.is_tuple ? "(" : "[";
+      if (list.kind == SeqKind::kIterator) return std::string("<") + list.type_name + " object>";
+      std::string out = list.kind == SeqKind::kView ? std::string(list.type_name) + "(" : "";
+      out += list.is_tuple() ? "(" : "[";
       for (size_t i = 0; i < list.items.size(); ++i) {
         if (i > 0) out += ", ";
         out += ReprAt(list.items[i], depth + 1);
       }
-      if (list.is_tuple && list.items.size() == 1) out += ",";
-      return out + (list.is_tuple ? ")" : "]");
+      if (list.is_tuple() && list.items.size() == 1) out += ",";
+      out += list.is_tuple() ? ")" : "]";
+      return list.kind == SeqKind::kView ? out + ")" : out;
     }
     case Kind::kDict:
     case Kind::kNamespace: {
@@ -403,6 +442,7 @@ Status DumpJson(const Value& v, const JsonDumpOptions& opt, int depth, std::stri
       JsonString(v.as_string(), opt.ensure_ascii, out);
       return {};
     case Kind::kList: {
+      if (!v.as_list().is_plain()) break;
       const auto& items = v.as_list().items;
       if (items.empty()) {
         *out += "[]";
@@ -443,8 +483,9 @@ Status DumpJson(const Value& v, const JsonDumpOptions& opt, int depth, std::stri
       return {};
     }
     default:
-      return Fail("Object of type %s is not JSON serializable", TypeName(v).c_str());
+      break;
   }
+  return Fail("Object of type %s is not JSON serializable", TypeName(v).c_str());
 }
 
 }  // namespace

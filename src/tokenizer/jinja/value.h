@@ -34,10 +34,25 @@ struct LoopState {
 // value (printing, comparing, freeing) has bounded depth.
 inline constexpr uint32_t kMaxValueDepth = 512;
 
+// The Python type a sequence stands for. Templates mostly see lists; the
+// others behave differently where Python does.
+enum class SeqKind : uint8_t {
+  kList,
+  kTuple,     // prints as (1, 2)
+  kIterator,  // a generator (select, map, ...) or reversed(): one pass, no len(),
+              // no indexing, always true, not JSON serializable
+  kView,      // dict.items()/keys()/values(): no indexing, not JSON serializable
+};
+
 struct ValueList {
+  bool is_tuple() const { return kind == SeqKind::kTuple; }
+  bool is_plain() const { return kind == SeqKind::kList || kind == SeqKind::kTuple; }
+
   std::vector<Value> items;
-  bool is_tuple = false;  // only changes how it prints: (1, 2) vs [1, 2]
-  uint32_t depth = 1;     // 1 + the deepest item's depth
+  SeqKind kind = SeqKind::kList;
+  const char* type_name = "list";  // Python's name: "tuple", "generator", "dict_items", ...
+  uint32_t depth = 1;              // 1 + the deepest item's depth
+  mutable bool consumed = false;   // kIterator: a generator yields its items once
 };
 
 // An insertion-ordered dict with string keys, like the JSON objects it comes from.
@@ -96,7 +111,16 @@ class Value {
   Value(NamespacePtr n) : v_(std::move(n)) {}    // NOLINT
   Value(CallablePtr c) : v_(std::move(c)) {}     // NOLINT
   Value(LoopPtr l) : v_(std::move(l)) {}         // NOLINT
+  // A string marked safe (`|safe`, `|escape`): markupsafe's Markup, which
+  // HTML-escapes plain strings added to it.
+  static Value Markup(std::string s) {
+    Value v(std::move(s));
+    v.markup_ = true;
+    return v;
+  }
   static Value List(std::vector<Value> items, bool is_tuple = false);
+  // kIterator or kView sequences, named as Python names their type.
+  static Value Sequence(std::vector<Value> items, SeqKind kind, const char* type_name);
   static Value Dict(ValueDict dict);
 
   Kind kind() const { return static_cast<Kind>(v_.index()); }
@@ -107,6 +131,7 @@ class Value {
   bool is_float() const { return kind() == Kind::kFloat; }
   bool is_number() const { return is_bool() || is_int() || is_float(); }  // as Python's
   bool is_string() const { return kind() == Kind::kString; }
+  bool is_markup() const { return markup_; }
   bool is_list() const { return kind() == Kind::kList; }
   bool is_dict() const { return kind() == Kind::kDict; }
 
@@ -131,6 +156,7 @@ class Value {
   std::variant<Undefined, None, bool, int64_t, double, std::string, ListPtr, DictPtr, NamespacePtr,
                CallablePtr, LoopPtr>
       v_;
+  bool markup_ = false;
 };
 
 // Something a template can call: a macro (or a call block's `caller`), a
@@ -154,6 +180,9 @@ bool Truthy(const Value& v);
 bool Equal(const Value& a, const Value& b);
 // Python's a < b; an error when the types do not order (str vs int, ...).
 Result<bool> Less(const Value& a, const Value& b);
+
+// markupsafe's escape(): & < > " ' as HTML entities.
+std::string HtmlEscape(std::string_view s);
 
 // Python's str(x) (undefined prints as ""), and repr(x).
 std::string Str(const Value& v);

@@ -203,6 +203,21 @@ FEATURE_CASES = [
     ("nested data", "{{ d.nested | tojson }} {{ d['nested'].z.y | upper }}", {"d": D}),
     ("booleans print", "{{ true }} {{ 1 == 1 }} {{ [true, false] }}", {}),
     ("big ints", "{{ 9007199254740993 }} {{ 2 ** 62 }} {{ -9223372036854775807 - 1 }}", {}),
+    # generators (select, map, ...) and dict views behave as in Python
+    ("generators are true and run once", "{% if [] | select('odd') %}true{% endif %} "
+     "{% set g = [1, 2] | map('string') %}{{ g | list }}{{ g | list }} "
+     "[{{ ([1, 2] | select)[0] }}] {{ [3, 4] | reverse | list }} {{ (1, 2) | reverse | join }} "
+     "{{ 2 in [1, 2] | select }} {{ none | select | list }} {{ none | map('upper') | list }}", {}),
+    ("dict views", "{{ d.items() }} {{ d.keys() }} {{ d.values() }} {{ d.items() | length }} "
+     "{{ d.keys() is sequence }} {{ 'a' in d.keys() }} [{{ d.items()[0] }}]", {"d": {"a": 1}}),
+    ("markup escapes what is added to it", "{{ 'a' | safe + '<b>' }} {{ '<x>' + ('&' | safe) }} "
+     "{{ ('<p>' | safe).replace('p', '<q>') }} {{ ('a' | safe) ~ '<' }} {{ ('<' | e) | e }} "
+     "{{ ['<' | safe] }} {{ ('x' | safe).upper() + \"'\" }} {{ ('<' | safe) | trim + '>' }} "
+     "{{ (', ' | safe).join(['<', '>']) }} {{ ('<' | safe) * 2 + '&' }}", {}),
+    ("error: length of a generator", "{{ [1] | select('odd') | length }}", {}),
+    ("error: tojson of a generator", "{{ [1] | map('string') | tojson }}", {}),
+    ("error: tojson of a dict view", "{{ {'a': 1}.items() | tojson }}", {}),
+    ("error: last of a generator", "{{ [1] | select | last }}", {}),
     # errors Jinja2 raises at render time
     ("error: undefined arithmetic", "{{ u + 1 }}", {}),
     ("error: attribute of undefined", "{{ u.x }}", {}),

@@ -274,6 +274,31 @@ def llama_cpp_templates():
     return out
 
 
+def llama_cpp_model_templates():
+    """[(file, template)]: the real templates llama.cpp keeps in models/templates."""
+    git = ["git", "--git-dir", LLAMA_CPP_GIT]
+    files = subprocess.run(git + ["ls-tree", "--name-only", "HEAD", "models/templates/"],
+                           check=True, capture_output=True, text=True).stdout.split()
+    out = []
+    for path in files:
+        if not path.endswith(".jinja"):
+            continue
+        text = subprocess.run(git + ["show", f"HEAD:{path}"], check=True, capture_output=True,
+                              text=True).stdout
+        out.append((os.path.basename(path), text))
+    return out
+
+
+# Conversations every llama.cpp model template is rendered on.
+MODEL_TEMPLATE_CONTEXTS = [
+    ("plain", ctx([SYSTEM, USER1, ASSISTANT1, USER2], **LLAMA_TOKENS)),
+    ("no system, no generation prompt", ctx([USER1, ASSISTANT1], False, **LLAMA_TOKENS)),
+    ("tools", ctx([SYSTEM, USER2], tools=[WEATHER_TOOL, TIME_TOOL], **LLAMA_TOKENS)),
+    ("tool call and result", ctx([USER2, TOOL_CALL, TOOL_RESULT, ASSISTANT_FINAL],
+                                 tools=[WEATHER_TOOL], **LLAMA_TOKENS)),
+]
+
+
 def case(name, context, template=None, template_file=None):
     if template_file is not None:
         with open(os.path.join(TEMPLATES, template_file), encoding="utf-8", newline="") as f:
@@ -309,6 +334,10 @@ def main():
         context = dict(context, messages=LLAMA_CPP_CONVERSATION[1:], add_generation_prompt=False)
         cases.append(case(f"llama.cpp: {name} (no system, no generation prompt)", context,
                           template=template))
+    for file, template in llama_cpp_model_templates():
+        for name, context in MODEL_TEMPLATE_CONTEXTS:
+            cases.append(case(f"llama.cpp models/templates/{file}: {name}", context,
+                              template=template))
     for name, template, context in FEATURE_CASES:
         cases.append(case(f"feature: {name}", context, template=template))
     path = os.path.join(HERE, "jinja_cases.json")
