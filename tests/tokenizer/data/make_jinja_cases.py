@@ -17,6 +17,7 @@ mirror), rendered on that test's conversation.
 import datetime
 import json
 import os
+import random
 import re
 import subprocess
 import sys
@@ -299,6 +300,56 @@ MODEL_TEMPLATE_CONTEXTS = [
 ]
 
 
+def whitespace_templates(count, seed=20240726):
+    """Random mixes of text and tags with every whitespace-control marker.
+
+    lstrip_blocks and trim_blocks interact with `-`, `+`, comments, raw
+    blocks and line starts in ways that are easiest to pin down by sampling.
+    """
+    rng = random.Random(seed)
+    texts = ["", " ", "  ", "\n", "\t", "x", " x ", "\n  ", "  \n", "a\n\n", " \n \n ", "\u3000"]
+
+    def mark():
+        return rng.choice(["", "", "-", "+"])
+
+    def block(words):
+        left, right = mark(), mark()
+        if words == "raw":  # Jinja2 has no `+%}` on {% raw %}
+            right = right.replace("+", "")
+        return "{%" + left + " " + words + " " + right + "%}"
+
+    def var():
+        return "{{" + rng.choice(["", "-"]) + " 'v' " + rng.choice(["", "-"]) + "}}"
+
+    def comment():
+        return "{#" + rng.choice(["", "-", "+"]) + " c " + rng.choice(["", "-", "+"]) + "#}"
+
+    def body(depth):
+        parts = []
+        for _ in range(rng.randint(1, 4)):
+            parts.append(rng.choice(texts))
+            kind = rng.randint(0, 6 if depth < 2 else 3)
+            if kind == 0:
+                parts.append(var())
+            elif kind == 1:
+                parts.append(comment())
+            elif kind == 2:
+                parts.append(block("set a = 1"))
+            elif kind == 3:
+                parts.append(block("raw") + rng.choice(texts) + "r" + rng.choice(texts) +
+                             block("endraw"))
+            elif kind in (4, 5):
+                parts.append(block("if true") + body(depth + 1) + block("else") +
+                             body(depth + 1) + block("endif"))
+            else:
+                parts.append(block("for i in [1, 2]") + body(depth + 1) +
+                             block("endfor"))
+        parts.append(rng.choice(texts))
+        return "".join(parts)
+
+    return [body(0) for _ in range(count)]
+
+
 def case(name, context, template=None, template_file=None):
     if template_file is not None:
         with open(os.path.join(TEMPLATES, template_file), encoding="utf-8", newline="") as f:
@@ -338,6 +389,8 @@ def main():
         for name, context in MODEL_TEMPLATE_CONTEXTS:
             cases.append(case(f"llama.cpp models/templates/{file}: {name}", context,
                               template=template))
+    for i, template in enumerate(whitespace_templates(150)):
+        cases.append(case(f"whitespace control #{i}", {}, template=template))
     for name, template, context in FEATURE_CASES:
         cases.append(case(f"feature: {name}", context, template=template))
     path = os.path.join(HERE, "jinja_cases.json")
