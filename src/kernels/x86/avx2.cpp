@@ -3,6 +3,7 @@
 // Built with those flags only.
 #include "kernels/x86/common_inl.h"
 #include "kernels/x86/kernels.h"
+#include "kernels/x86/kquant_inl.h"
 #include "kernels/x86/legacy_inl.h"
 
 namespace autan::kernels::x86 {
@@ -15,12 +16,17 @@ struct Isa {
   static constexpr size_t kQ8TileRows = 2;
   static constexpr size_t kQ8TileCols = 4;
   static constexpr size_t kQ8GemvRows = 4;
+  static constexpr size_t kKTileCols = 2;
 
   // acc + sum of 4 adjacent u8 * s8 products per int32 lane. The 16-bit
   // pair sums cannot saturate: the unsigned side is at most 128 here.
   static __m256i Dpbusd(__m256i acc, __m256i u, __m256i s) {
     const __m256i pairs = _mm256_maddubs_epi16(u, s);
     return _mm256_add_epi32(acc, _mm256_madd_epi16(pairs, _mm256_set1_epi16(1)));
+  }
+  // acc + sum of 2 adjacent s16 * s16 products per int32 lane.
+  static __m256i Dpwssd(__m256i acc, __m256i a, __m256i b) {
+    return _mm256_add_epi32(acc, _mm256_madd_epi16(a, b));
   }
   // Adds 16 to byte j where bit j of `bits` is set (the byte is below 16).
   static __m256i AddBit4(__m256i v, uint32_t bits) {
@@ -46,9 +52,9 @@ extern const GemmSet kAvx2Gemms = {
     .q5_0 = Gemm<PairKernel<Isa, Q5_0Format>>,
     .q5_1 = Gemm<PairKernel<Isa, Q5_1Format>>,
     .q8_0 = Gemm<Q8_0Kernel<Isa>>,
-    .q4_k = nullptr,
-    .q5_k = nullptr,
-    .q6_k = nullptr,
+    .q4_k = Gemm<KQuantKernel<Isa, Q4_KFormat>>,
+    .q5_k = Gemm<KQuantKernel<Isa, Q5_KFormat>>,
+    .q6_k = Gemm<KQuantKernel<Isa, Q6_KFormat>>,
 };
 
 }  // namespace autan::kernels::x86

@@ -57,6 +57,19 @@ inline int32_t SumI32(__m256i v) {
   return _mm_cvtsi128_si32(s);
 }
 
+// Bytes fetched ahead of the weight rows a decode tile reads. A tile reads
+// its rows side by side, a short stream each, which the hardware prefetchers
+// follow poorly; the rows of a tile are contiguous, so software prefetch
+// walks that range linearly at the pace the tile consumes it.
+constexpr size_t kPrefetchAhead = 8192;
+
+template <size_t kBytesPerStep>
+inline void PrefetchStep(const uint8_t* p) {
+  for (size_t o = 0; o < kBytesPerStep; o += 64) {
+    _mm_prefetch(reinterpret_cast<const char*>(p + o), _MM_HINT_T0);
+  }
+}
+
 // Tiles of K::kRows weight rows by up to K::kCols activation columns. The last
 // tile of a range may have fewer rows (K's Tile handles that) or columns (one
 // instantiation per count).

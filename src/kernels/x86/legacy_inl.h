@@ -97,19 +97,6 @@ inline void PairScales(const uint8_t* a0, const uint8_t* b0, const uint8_t* a1, 
   }
 }
 
-// Bytes fetched ahead of the weight rows a decode tile reads. A tile reads
-// its rows side by side, a short stream each, which the hardware prefetchers
-// follow poorly; the rows of a tile are contiguous, so software prefetch
-// walks that range linearly at the pace the tile consumes it.
-constexpr size_t kPrefetchAhead = 8192;
-
-template <size_t kBytesPerStep>
-inline void PrefetchStep(const uint8_t* p) {
-  for (size_t o = 0; o < kBytesPerStep; o += 64) {
-    _mm_prefetch(reinterpret_cast<const char*>(p + o), _MM_HINT_T0);
-  }
-}
-
 template <class Isa, class F>
 struct PairKernel {
   static constexpr size_t kRows = Isa::kPairTileRows;
