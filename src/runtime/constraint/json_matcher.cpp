@@ -8,7 +8,6 @@ namespace autan::constraint {
 
 namespace {
 
-enum ObjectPhase : uint8_t { kObjOpen, kObjKey, kObjColon, kObjAfterValue, kObjAfterComma };
 enum ArrayPhase : uint8_t { kArrOpen, kArrAfterValue };
 enum NumberPhase : uint8_t {
   kNumMinus,      // after '-'
@@ -141,6 +140,23 @@ bool JsonMatcher::AnyComplete(std::span<const Parse> parses) const {
     }
   }
   return false;
+}
+
+bool JsonMatcher::InPlainText(uint8_t& lex, int32_t& room) const {
+  if (parses_.size() != 1) return false;
+  const Parse& p = parses_[0];
+  const Frame& f = p.top;
+  if (f.lex >= kNumUtf8States) return false;
+  const GrammarNode& n = g_->node(f.node);
+  if (f.kind == kString) {
+    room = n.max_length == kUnbounded ? kUnbounded : n.max_length - f.a;
+  } else if (f.kind == kObject && f.phase == kObjKey && FreeKeyAllowed(n, p.nest)) {
+    room = kUnbounded;  // plain bytes follow a declared name or leave it: both allowed
+  } else {
+    return false;
+  }
+  lex = f.lex;
+  return true;
 }
 
 void JsonMatcher::Commit(std::vector<Parse>& parses) {

@@ -32,6 +32,7 @@ struct Frame {
 };
 
 enum FrameKind : uint8_t { kValue, kLiteral, kString, kNumber, kObject, kArray, kDone };
+enum ObjectPhase : uint8_t { kObjOpen, kObjKey, kObjColon, kObjAfterValue, kObjAfterComma };
 
 struct Parse {
   Frame top;
@@ -52,6 +53,12 @@ class JsonMatcher {
   // Whether the bytes so far form a complete value (end of text allowed).
   bool IsComplete() const { return AnyComplete(parses_); }
   void Reset();
+
+  // True when the state is inside one string value or one key that may be
+  // undeclared: then any text without quote, backslash or control byte
+  // continues it exactly as far as it is well-formed UTF-8 from `lex` (a
+  // UTF-8 LexState) and starts at most `room` more code points.
+  bool InPlainText(uint8_t& lex, int32_t& room) const;
 
   const std::vector<Parse>& parses() const { return parses_; }
   const JsonGrammar& grammar() const { return *grammar_; }
