@@ -36,10 +36,9 @@ MatMulKernels MakeTable(const GemmSet& g) {
   Use(k, DType::kQ8_0, g.q8_0, PackedQ8Bytes, PackQ8ForQ8_0);
   Use(k, DType::kQ4_1, g.q4_1, PackedQ8Bytes, PackQ8_1);
   Use(k, DType::kQ5_1, g.q5_1, PackedQ8Bytes, PackQ8_1);
-  const TypeKernels q8_k = ScalarTypeKernels(DType::kQ4_K);  // plain Q8_K rows
-  Use(k, DType::kQ4_K, g.q4_k, q8_k.packed_bytes, q8_k.pack);
-  Use(k, DType::kQ5_K, g.q5_k, q8_k.packed_bytes, q8_k.pack);
-  Use(k, DType::kQ6_K, g.q6_k, q8_k.packed_bytes, q8_k.pack);
+  Use(k, DType::kQ4_K, g.q4_k, PackedQ8KBytes, PackQ8_K);
+  Use(k, DType::kQ5_K, g.q5_k, PackedQ8KBytes, PackQ8_K);
+  Use(k, DType::kQ6_K, g.q6_k, PackedQ8KBytes, PackQ8_K);
   return k;
 }
 

@@ -1,4 +1,5 @@
-// Activation layouts the x86 kernels read. MatMul converts each activation
+// Activation layouts the x86 kernels read, and the conversions into them
+// (pack_avx2.cpp: call only on CPUs with AVX2 and F16C). MatMul converts each activation
 // row once per call; every weight row then reads it, so the layout carries
 // whatever saves work per weight row.
 #pragma once
@@ -32,6 +33,10 @@ void PackQ8ForQ5_0(const float* x, size_t n, uint8_t* dst);
 void PackQ8ForQ8_0(const float* x, size_t n, uint8_t* dst);
 // Q8_1 quants (with s) for Q4_1 and Q5_1.
 void PackQ8_1(const float* x, size_t n, uint8_t* dst);
+
+// Q8_K rows for the K-quant weights, as QuantizeRow writes them.
+size_t PackedQ8KBytes(size_t n);
+void PackQ8_K(const float* x, size_t n, uint8_t* dst);
 
 // Float activations of F16/BF16 weights: each value rounded as QuantizeRow
 // rounds it to the weight's type, widened back to f32 (F32 weights read the
