@@ -179,6 +179,21 @@ TEST(JsonSchema, AmbiguousAlternativesStayBounded) {
   EXPECT_LE(m.parses().size(), 8u);
 }
 
+TEST(JsonSchema, AlternativeListsAreBoundedInTotal) {
+  // 1000 small anyOfs that each take in one big anyOf: their flattened lists
+  // would hold two million entries together.
+  Json big = Json::array();
+  for (int i = 0; i < 2000; ++i) big.push_back({{"const", i}});
+  Json props = Json::object();
+  for (int i = 0; i < 1000; ++i) {
+    props["p" + std::to_string(i)] = {
+        {"anyOf", Json::array({{{"$ref", "#/$defs/big"}}, {{"const", -i}}})}};
+  }
+  const std::string e =
+      ErrorOf(Json{{"$defs", {{"big", {{"anyOf", big}}}}}, {"properties", props}});
+  EXPECT_NE(e.find("alternatives expand to more than"), std::string::npos) << e;
+}
+
 TEST(JsonSchema, PlainJsonSortsPropertiesOrderedJsonKeepsThem) {
   const char* text = R"({"type": "object", "properties": {"b": {"type": "integer"},
       "a": {"type": "integer"}}, "required": ["a", "b"]})";

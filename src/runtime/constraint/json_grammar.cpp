@@ -87,12 +87,15 @@ Status FlattenAlternatives(std::vector<GrammarNode>& nodes, int32_t max_nodes) {
   enum : uint8_t { kNew, kOpen, kDone };
   std::vector<uint8_t> state(nodes.size(), kNew);
   std::vector<std::pair<int32_t, size_t>> stack;  // (node, next alternative to look at)
+  std::vector<int32_t> seen(nodes.size(), -1);    // last list a node was added to
+  int64_t total = 0;
   for (size_t start = 0; start < nodes.size(); ++start) {
     if (nodes[start].kind != NodeKind::kAnyOf || state[start] != kNew) continue;
     stack.emplace_back(static_cast<int32_t>(start), 0);
     state[start] = kOpen;
     while (!stack.empty()) {
-      auto& [id, next] = stack.back();
+      const int32_t id = stack.back().first;
+      size_t& next = stack.back().second;
       const std::vector<int32_t>& alts = nodes[id].alternatives;
       if (next < alts.size()) {
         const int32_t alt = alts[next++];
@@ -105,21 +108,24 @@ Status FlattenAlternatives(std::vector<GrammarNode>& nodes, int32_t max_nodes) {
         stack.emplace_back(alt, 0);
         continue;
       }
-      std::vector<int32_t> flat;
-      for (int32_t alt : alts) {
-        if (nodes[alt].kind == NodeKind::kAnyOf) {
-          flat.insert(flat.end(), nodes[alt].alternatives.begin(), nodes[alt].alternatives.end());
-        } else {
-          flat.push_back(alt);
-        }
-      }
       std::vector<int32_t> unique;
-      for (int32_t alt : flat) {
-        if (std::find(unique.begin(), unique.end(), alt) == unique.end()) unique.push_back(alt);
+      auto add = [&](int32_t alt) {
+        if (seen[alt] == id) return;  // already in this list
+        seen[alt] = id;
+        unique.push_back(alt);
+      };
+      for (int32_t alt : alts) {
+        if (nodes[alt].kind != NodeKind::kAnyOf) {
+          add(alt);
+          continue;
+        }
+        for (int32_t inner : nodes[alt].alternatives) add(inner);
       }
-      if (static_cast<int64_t>(unique.size()) > max_nodes) {
-        return Fail("anyOf/oneOf at %s expands to more than %d alternatives",
-                    nodes[id].path.c_str(), max_nodes);
+      // Nested anyOf lists can multiply: bound what all of them hold together.
+      total += static_cast<int64_t>(unique.size());
+      if (total > 16 * static_cast<int64_t>(max_nodes)) {
+        return Fail("anyOf/oneOf at %s: the schema's alternatives expand to more than %lld",
+                    nodes[id].path.c_str(), 16 * static_cast<long long>(max_nodes));
       }
       nodes[id].alternatives = std::move(unique);
       state[id] = kDone;
