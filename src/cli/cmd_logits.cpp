@@ -14,6 +14,7 @@ CommandFn AddLogitsCommand(CLI::App& app) {
     int32_t sliding_window = -1;
     int threads = static_cast<int>(std::thread::hardware_concurrency());
     int32_t batch = 512;
+    std::string kv_type = "f16";
   };
   auto f = std::make_shared<Flags>();
   CLI::App* cmd =
@@ -24,6 +25,8 @@ CommandFn AddLogitsCommand(CLI::App& app) {
   cmd->add_option("--sliding-window", f->sliding_window, "Override the attention window (0: off)");
   cmd->add_option("-t,--threads", f->threads, "Threads")->check(CLI::Range(1, 1024));
   cmd->add_option("-b,--batch", f->batch, "Tokens per forward call")->check(CLI::Range(1, 65536));
+  cmd->add_option("--kv-type", f->kv_type, "KV cache type: f16 or q8_0")
+      ->check(CLI::IsMember({"f16", "q8_0"}));
   return [f] {
     std::vector<int32_t> ids;
     if (!ParseIdList(f->tokens, ids) || ids.empty()) {
@@ -33,8 +36,11 @@ CommandFn AddLogitsCommand(CLI::App& app) {
         Model::Load(f->model, {.sliding_window = f->sliding_window});
     if (!model.ok()) return Report(model.error().message, kExitBadInput);
     ThreadPool pool(f->threads);
-    Result<std::unique_ptr<Session>> session = Session::Create(
-        *model, pool, {.n_ctx = static_cast<int32_t>(ids.size()), .max_batch = f->batch});
+    Result<std::unique_ptr<Session>> session =
+        Session::Create(*model, pool,
+                        {.n_ctx = static_cast<int32_t>(ids.size()),
+                         .max_batch = f->batch,
+                         .kv_type = ParseKvType(f->kv_type).value()});
     if (!session.ok()) return Report(session.error().message, kExitBadInput);
     Result<std::vector<float>> logits = (*session)->EvalAll(ids);
     if (!logits.ok()) return Report(logits.error().message, kExitBadInput);

@@ -5,16 +5,22 @@
 #include <cstdint>
 #include <vector>
 
+#include "kernels/attention.h"
+
 namespace autan {
 
-// One sequence's keys and values, f16, [n_layers][capacity][kv_dim] each.
+using kernels::KvType;
+
+// One sequence's keys and values, [n_layers][capacity][kv_dim] each, stored
+// as `type` (rows of kernels::KvRowBytes(type, kv_dim) bytes).
 // Position p lives in slot p % capacity. A sliding-window sequence needs
 // capacity >= window + (tokens of that sequence in one batch) - 1 so that a
 // batch never overwrites a position one of its own tokens still sees.
 struct KvCacheView {
-  uint16_t* k = nullptr;
-  uint16_t* v = nullptr;
+  uint8_t* k = nullptr;
+  uint8_t* v = nullptr;
   int32_t capacity = 0;
+  KvType type = KvType::kF16;
 };
 
 struct Batch {
@@ -41,7 +47,7 @@ struct Batch {
 // Activation buffers reused across calls so a decode step allocates nothing.
 struct ForwardScratch {
   std::vector<float> x, xb, q, k, v, att, hb, hb2, out;
-  std::vector<float> scores;  // [n_threads][max visible positions]
+  std::vector<float> rope;  // [2][rope_dims]: RoPE table of the current token
   std::vector<uint8_t> matmul;
   std::vector<int32_t> logit_rows;
 };

@@ -6,7 +6,6 @@
 #include <string>
 #include <vector>
 
-#include "core/fp16.h"
 #include "kernels/attention.h"
 #include "kernels/matmul.h"
 #include "kernels/ops.h"
@@ -100,7 +99,7 @@ class Llama final : public Architecture {
   void Forward(const ForwardArgs& a) const override {
     const size_t n = a.batch.size();
     ForwardScratch& s = a.scratch;
-    Reserve(s, n, a.pool.size(), a.caches);
+    Reserve(s, n);
 
     for (size_t t = 0; t < n; ++t) Embed(a.batch.tokens[t], &s.x[t * c_.dim]);
 
@@ -115,11 +114,11 @@ class Llama final : public Architecture {
       MatMul(layer.wk, s.xb.data(), n, s.k.data(), a);
       MatMul(layer.wv, s.xb.data(), n, s.v.data(), a);
       for (size_t t = 0; t < n; ++t) {
-        const int32_t pos = a.batch.positions[t];
-        kernels::RopeAdjacentPairs(&s.q[t * c_.q_dim()], c_.n_heads, c_.head_dim, c_.rope_dims, pos,
-                                   c_.rope_freq_base);
+        kernels::RopeAngles(a.batch.positions[t], c_.rope_dims, c_.rope_freq_base, s.rope.data());
+        kernels::RopeAdjacentPairs(&s.q[t * c_.q_dim()], c_.n_heads, c_.head_dim, c_.rope_dims,
+                                   s.rope.data());
         kernels::RopeAdjacentPairs(&s.k[t * c_.kv_dim()], c_.n_kv_heads, c_.head_dim, c_.rope_dims,
-                                   pos, c_.rope_freq_base);
+                                   s.rope.data());
         StoreKv(a, l, t);
       }
       Attend(a, l);
@@ -150,8 +149,7 @@ class Llama final : public Architecture {
   }
 
  private:
-  void Reserve(ForwardScratch& s, size_t n, int n_threads,
-               std::span<const KvCacheView> caches) const {
+  void Reserve(ForwardScratch& s, size_t n) const {
     s.x.resize(n * c_.dim);
     s.xb.resize(n * c_.dim);
     s.out.resize(n * c_.dim);
@@ -161,9 +159,7 @@ class Llama final : public Architecture {
     s.v.resize(n * c_.kv_dim());
     s.hb.resize(n * c_.ffn_dim);
     s.hb2.resize(n * c_.ffn_dim);
-    int32_t max_capacity = 1;
-    for (const KvCacheView& kv : caches) max_capacity = std::max(max_capacity, kv.capacity);
-    s.scores.resize(static_cast<size_t>(n_threads) * max_capacity);
+    s.rope.resize(2 * static_cast<size_t>(c_.rope_dims));
   }
 
   void Embed(int32_t token, float* out) const {
@@ -175,50 +171,56 @@ class Llama final : public Architecture {
                     y, a.pool, a.scratch.matmul);
   }
 
+  // Byte offset of a layer's slot 0 in a cache.
   size_t LayerOffset(const KvCacheView& kv, int32_t layer) const {
-    return static_cast<size_t>(layer) * kv.capacity * c_.kv_dim();
+    return static_cast<size_t>(layer) * kv.capacity * RowBytes(kv);
+  }
+  size_t RowBytes(const KvCacheView& kv) const {
+    return kernels::KvRowBytes(kv.type, static_cast<size_t>(c_.kv_dim()));
   }
 
   void StoreKv(const ForwardArgs& a, int32_t layer, size_t t) const {
     const KvCacheView& kv = a.caches[static_cast<size_t>(a.batch.seq[t])];
     const size_t slot = static_cast<size_t>(a.batch.positions[t] % kv.capacity);
-    const size_t base = LayerOffset(kv, layer) + slot * c_.kv_dim();
-    for (int32_t i = 0; i < c_.kv_dim(); ++i) {
-      kv.k[base + i] = Fp32ToFp16(a.scratch.k[t * c_.kv_dim() + i]);
-      kv.v[base + i] = Fp32ToFp16(a.scratch.v[t * c_.kv_dim() + i]);
-    }
+    const size_t base = LayerOffset(kv, layer) + slot * RowBytes(kv);
+    const size_t kv_dim = static_cast<size_t>(c_.kv_dim());
+    kernels::StoreKvRow(kv.type, &a.scratch.k[t * kv_dim], kv.k + base, kv_dim);
+    kernels::StoreKvRow(kv.type, &a.scratch.v[t * kv_dim], kv.v + base, kv_dim);
   }
 
-  // Every (token, head) pair is independent: split them over the pool.
+  // Every (token, KV head) pair is independent: its query heads read each
+  // cached row once. Pairs are dealt round-robin so that threads share the
+  // longer attention spans of later tokens; each pair is computed the same
+  // way on whichever thread, so results do not depend on the thread count.
   void Attend(const ForwardArgs& a, int32_t layer) const {
     ForwardScratch& s = a.scratch;
-    const size_t n_pairs = a.batch.size() * c_.n_heads;
+    const size_t n_pairs = a.batch.size() * c_.n_kv_heads;
     const int32_t group = c_.n_heads / c_.n_kv_heads;
     const float scale = 1.0f / std::sqrt(static_cast<float>(c_.head_dim));
-    const size_t scores_per_thread = s.scores.size() / a.pool.size();
     a.pool.Run([&](int thread, int n_threads) {
-      const size_t begin = n_pairs * thread / n_threads;
-      const size_t end = n_pairs * (thread + 1) / n_threads;
-      for (size_t i = begin; i < end; ++i) {
-        const size_t t = i / c_.n_heads;
-        const int32_t h = static_cast<int32_t>(i % c_.n_heads);
+      for (size_t i = static_cast<size_t>(thread); i < n_pairs; i += n_threads) {
+        const size_t t = i / c_.n_kv_heads;
+        const int32_t h = static_cast<int32_t>(i % c_.n_kv_heads);
         const KvCacheView& kv = a.caches[static_cast<size_t>(a.batch.seq[t])];
         const int32_t pos = a.batch.positions[t];
         const int32_t first = c_.sliding_window > 0 ? std::max(0, pos - c_.sliding_window + 1) : 0;
         const size_t head_offset =
-            LayerOffset(kv, layer) + static_cast<size_t>(h / group) * c_.head_dim;
-        kernels::AttendHead({
-            .q = &s.q[t * c_.q_dim() + h * c_.head_dim],
+            LayerOffset(kv, layer) +
+            kernels::KvRowBytes(kv.type, static_cast<size_t>(h) * c_.head_dim);
+        const size_t q_offset = t * c_.q_dim() + static_cast<size_t>(h) * group * c_.head_dim;
+        kernels::AttendGroup({
+            .q = &s.q[q_offset],
+            .n_q = group,
             .k = kv.k + head_offset,
             .v = kv.v + head_offset,
-            .row_stride = static_cast<size_t>(c_.kv_dim()),
+            .row_bytes = RowBytes(kv),
+            .type = kv.type,
             .capacity = kv.capacity,
             .first_pos = first,
             .last_pos = pos,
             .head_dim = c_.head_dim,
             .scale = scale,
-            .scores = &s.scores[static_cast<size_t>(thread) * scores_per_thread],
-            .out = &s.att[t * c_.q_dim() + h * c_.head_dim],
+            .out = &s.att[q_offset],
         });
       }
     });

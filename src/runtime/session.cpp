@@ -12,6 +12,7 @@ Result<std::unique_ptr<Session>> Session::Create(std::shared_ptr<const Model> mo
   if (options.max_batch < 1 || options.max_batch > 65536) {
     return Fail("batch size %d out of range (1..65536)", options.max_batch);
   }
+  AUTAN_TRY(KvCache::Supports(model->config(), options.kv_type));
   return std::unique_ptr<Session>(new Session(std::move(model), pool, options));
 }
 
@@ -19,7 +20,7 @@ Session::Session(std::shared_ptr<const Model> model, ThreadPool& pool, SessionOp
     : model_(std::move(model)),
       pool_(pool),
       options_(options),
-      cache_(model_->config(), options.n_ctx, options.max_batch),
+      cache_(model_->config(), options.n_ctx, options.max_batch, options.kv_type),
       logits_(static_cast<size_t>(model_->config().n_vocab)) {}
 
 Status Session::Check(std::span<const int32_t> tokens) const {

@@ -16,6 +16,7 @@ namespace autan {
 struct SessionOptions {
   int32_t n_ctx = 4096;     // most positions this session may reach
   int32_t max_batch = 512;  // prompt tokens per forward call
+  KvType kv_type = KvType::kF16;
 };
 
 class Session {
