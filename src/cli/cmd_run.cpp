@@ -22,6 +22,7 @@ struct RunFlags {
   int32_t n_predict = -1;
   int32_t ctx = 0;
   int32_t sliding_window = -1;
+  std::string kv_type = "f16";
   int threads = static_cast<int>(std::thread::hardware_concurrency());
   std::optional<uint64_t> seed;
   std::vector<std::string> logit_bias; // "ID=BIAS", BIAS a number or -inf
@@ -221,6 +222,8 @@ CommandFn AddRunCommand(CLI::App &app) {
   cmd->add_option("--sliding-window", f->sliding_window,
                   "Attention window (0: full attention)")
       ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--kv-type", f->kv_type, "KV cache type: f16 or q8_0")
+      ->check(CLI::IsMember({"f16", "q8_0"}));
   cmd->add_option("--seed", f->seed, "Random seed (default: random)");
   cmd->add_option("--temp", f->sampling.temperature, "Temperature (0: greedy)");
   cmd->add_option("--top-k", f->sampling.top_k, "Top-k (0: off)");
@@ -254,7 +257,8 @@ CommandFn AddRunCommand(CLI::App &app) {
         f->ctx > 0 ? f->ctx : std::min((*model)->config().context_length, 4096);
     Runner r{*f, *model, ThreadPool(f->threads), nullptr, std::nullopt};
     Result<std::unique_ptr<Session>> session =
-        Session::Create(r.model, r.pool, {.n_ctx = std::max(ctx, 1)});
+        Session::Create(r.model, r.pool,
+                        {.n_ctx = std::max(ctx, 1), .kv_type = ParseKvType(f->kv_type).value()});
     if (!session.ok())
       return Report(session.error().message, kExitBadInput);
     r.session = std::move(session).value();
