@@ -443,7 +443,7 @@ Result<Value> Interpreter::EvalCall(const Expr& e, const Value* caller) {
   }
   JINJA_ASSIGN(CallArgs args, EvalArgs(e, 1));
   if (caller != nullptr) args.keyword.emplace_back("caller", *caller);
-  return Invoke(target, args, e.pos);
+  return Invoke(target, args, callee.pos);
 }
 
 Result<Value> Interpreter::Invoke(const Value& callee, const CallArgs& args, Pos pos) {

@@ -91,12 +91,15 @@ Result<Body> Parser::Subparse(std::vector<std::string_view> end_names) {
       }
       case TokenType::kEof:
         if (!end_names.empty()) {
+          std::string_view closer = end_names.back();  // the end tag: "endfor", not "else"
+          for (std::string_view name : end_names) {
+            if (name.substr(0, 3) == "end") closer = name;
+          }
           return Fail(
               "%sunexpected end of template: '%s' opened at line %d:%d is never closed "
               "(expected '%.*s')",
               Where(t.pos).c_str(), open_tags_.back().first.c_str(), open_tags_.back().second.line,
-              open_tags_.back().second.col, static_cast<int>(end_names.back().size()),
-              end_names.back().data());
+              open_tags_.back().second.col, static_cast<int>(closer.size()), closer.data());
         }
         return body;
       default:
