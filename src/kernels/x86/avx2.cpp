@@ -2,6 +2,7 @@
 // integer dot products through vpmaddubsw + vpmaddwd, 16 vector registers.
 // Built with those flags only.
 #include "kernels/x86/common_inl.h"
+#include "kernels/x86/float_inl.h"
 #include "kernels/x86/kernels.h"
 #include "kernels/x86/kquant_inl.h"
 #include "kernels/x86/legacy_inl.h"
@@ -16,6 +17,8 @@ struct Isa {
   static constexpr size_t kQ8TileRows = 2;
   static constexpr size_t kQ8TileCols = 4;
   static constexpr size_t kQ8GemvRows = 4;
+  static constexpr size_t kFloatTileRows = 2;
+  static constexpr size_t kFloatTileCols = 2;
   static constexpr size_t kKTileCols = 2;
 
   // acc + sum of 4 adjacent u8 * s8 products per int32 lane. The 16-bit
@@ -44,9 +47,9 @@ struct Isa {
 
 extern const GemmSet kAvx2Gemms = {
     .name = "avx2",
-    .f32 = nullptr,
-    .f16 = nullptr,
-    .bf16 = nullptr,
+    .f32 = Gemm<FloatKernel<Isa, F32Format>>,
+    .f16 = Gemm<FloatKernel<Isa, F16Format>>,
+    .bf16 = Gemm<FloatKernel<Isa, BF16Format>>,
     .q4_0 = Gemm<PairKernel<Isa, Q4_0Format>>,
     .q4_1 = Gemm<PairKernel<Isa, Q4_1Format>>,
     .q5_0 = Gemm<PairKernel<Isa, Q5_0Format>>,
