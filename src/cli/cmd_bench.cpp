@@ -10,6 +10,7 @@
 
 #include "cli/commands.h"
 #include "core/rng.h"
+#include "runtime/kv_cache.h"
 #include "runtime/session.h"
 
 namespace autan::cli {
@@ -24,6 +25,7 @@ struct BenchFlags {
   std::string threads = std::to_string(std::max(1u, std::thread::hardware_concurrency()));
   int reps = 5;
   std::string output = "md";
+  std::string kv_type = "f16";
   bool progress = false;
 };
 
@@ -38,6 +40,7 @@ struct ModelFacts {
   // embedding table, of which a single row is read (unless it is also the
   // output matrix). The denominator of the bandwidth roofline.
   uint64_t decode_bytes = 0;
+  KvType kv_type = KvType::kF16;  // of every session
 };
 
 struct TestCase {
@@ -210,6 +213,7 @@ std::vector<std::pair<std::string, std::string>> Fields(const ModelFacts& m, con
       {"model_size", std::to_string(m.file_bytes)},
       {"model_n_params", std::to_string(m.n_params)},
       {"decode_bytes_per_token", std::to_string(m.decode_bytes)},
+      {"kv_type", str(KvTypeName(m.kv_type))},
       {"n_threads", std::to_string(r.test.threads)},
       {"test", str(r.test.Name())},
       {"n_prompt", std::to_string(r.test.n_prompt)},
@@ -223,16 +227,17 @@ std::vector<std::pair<std::string, std::string>> Fields(const ModelFacts& m, con
 
 class Printer {
  public:
-  Printer(Format format, const ModelFacts& model) : format_(format), model_(model) {}
+  Printer(Format format, const ModelFacts& model)
+      : format_(format), model_(model), show_kv_(model.kv_type != KvType::kF16) {}
 
   void Header() {
     if (format_ == Format::kMarkdown) {
-      std::printf("| %-30s | %10s | %10s | %7s | %13s | %20s |\n", "model", "size", "params",
-                  "threads", "test", "t/s");
-      std::printf("| %s | %s: | %s: | %s: | %s: | %s: |\n", std::string(30, '-').c_str(),
+      std::printf("| %-30s | %10s | %10s | %7s |%s %13s | %20s |\n", "model", "size", "params",
+                  "threads", show_kv_ ? " type_kv |" : "", "test", "t/s");
+      std::printf("| %s | %s: | %s: | %s: |%s %s: | %s: |\n", std::string(30, '-').c_str(),
                   std::string(9, '-').c_str(), std::string(9, '-').c_str(),
-                  std::string(6, '-').c_str(), std::string(12, '-').c_str(),
-                  std::string(19, '-').c_str());
+                  std::string(6, '-').c_str(), show_kv_ ? " ------- |" : "",
+                  std::string(12, '-').c_str(), std::string(19, '-').c_str());
     } else if (format_ == Format::kJson) {
       std::printf("[\n");
     } else {
@@ -251,9 +256,11 @@ class Printer {
       char tps[64];
       std::snprintf(tps, sizeof(tps), "%.2f ± %.2f", Mean(ts), StdDev(ts));
       // The width counts bytes; "±" takes two.
-      std::printf("| %-30s | %10s | %10s | %7d | %13s | %21s |\n", model_.type.c_str(),
+      char kv[32] = "";
+      if (show_kv_) std::snprintf(kv, sizeof(kv), " %-7s |", KvTypeName(model_.kv_type));
+      std::printf("| %-30s | %10s | %10s | %7d |%s %13s | %21s |\n", model_.type.c_str(),
                   HumanSize(model_.file_bytes).c_str(), HumanParams(model_.n_params).c_str(),
-                  r.test.threads, r.test.Name().c_str(), tps);
+                  r.test.threads, kv, r.test.Name().c_str(), tps);
     } else if (format_ == Format::kJson) {
       std::printf("%s  {\n", rows_ ? ",\n" : "");
       for (const auto& [name, value] : Fields(model_, r, true)) {
@@ -281,6 +288,7 @@ class Printer {
  private:
   Format format_;
   const ModelFacts& model_;
+  bool show_kv_;  // a type_kv column, only for a non-default cache type
   int rows_ = 0;
 };
 
@@ -310,10 +318,11 @@ Status RunOnce(Session& session, const TestCase& test, std::span<const int32_t> 
 }
 
 Result<TestResult> Measure(const std::shared_ptr<const Model>& model, ThreadPool& pool,
-                           const TestCase& test, int reps, bool progress) {
+                           const TestCase& test, KvType kv_type, int reps, bool progress) {
   const std::vector<int32_t> tokens = BenchTokens(model->tokenizer(), test.Tokens());
   Result<std::unique_ptr<Session>> session = Session::Create(
-      model, pool, {.n_ctx = test.Tokens(), .max_batch = std::max(1, test.n_prompt)});
+      model, pool,
+      {.n_ctx = test.Tokens(), .max_batch = std::max(1, test.n_prompt), .kv_type = kv_type});
   if (!session.ok()) return session.error();
   // Warm-up as llama-bench: the whole prompt for pp, one token for tg.
   if (progress)
@@ -375,9 +384,15 @@ Result<std::vector<TestCase>> PlanTests(const BenchFlags& f) {
 int RunBench(const BenchFlags& f) {
   Result<std::vector<TestCase>> tests = PlanTests(f);
   if (!tests.ok()) return Report(tests.error().message, kExitBadInput);
+  Result<KvType> kv_type = ParseKvType(f.kv_type);
+  if (!kv_type.ok()) return Report("--kv-type: " + kv_type.error().message, kExitBadInput);
   Result<std::shared_ptr<const Model>> model = Model::Load(f.model);
   if (!model.ok()) return Report(model.error().message, kExitBadInput);
-  const ModelFacts facts = DescribeModel(**model, f.model);
+  if (Status s = KvCache::Supports((*model)->config(), *kv_type); !s.ok()) {
+    return Report(s.error().message, kExitBadInput);
+  }
+  ModelFacts facts = DescribeModel(**model, f.model);
+  facts.kv_type = *kv_type;
   const Format format = f.output == "json"  ? Format::kJson
                         : f.output == "csv" ? Format::kCsv
                                             : Format::kMarkdown;
@@ -386,7 +401,7 @@ int RunBench(const BenchFlags& f) {
   std::unique_ptr<ThreadPool> pool;
   for (const TestCase& test : *tests) {
     if (!pool || pool->size() != test.threads) pool = std::make_unique<ThreadPool>(test.threads);
-    Result<TestResult> result = Measure(*model, *pool, test, f.reps, f.progress);
+    Result<TestResult> result = Measure(*model, *pool, test, facts.kv_type, f.reps, f.progress);
     if (!result.ok()) {
       printer.Footer();
       return Report(test.Name() + ": " + result.error().message, kExitFailure);
@@ -416,6 +431,7 @@ CommandFn AddBenchCommand(CLI::App& app) {
   cmd->add_option("-o,--output", f->output, "md | json | csv")
       ->check(CLI::IsMember({"md", "json", "csv"}))
       ->capture_default_str();
+  cmd->add_option("--kv-type", f->kv_type, "KV cache type: f16 or q8_0")->capture_default_str();
   cmd->add_flag("--progress", f->progress, "Report each run on stderr");
   return [f] { return RunBench(*f); };
 }

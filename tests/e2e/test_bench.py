@@ -58,6 +58,7 @@ class BenchTest(unittest.TestCase):
         self.assertEqual(int(r["model_n_params"]), self.n_params)
         self.assertEqual(int(r["decode_bytes_per_token"]), self.decode_bytes)
         self.assertEqual(r["model_type"], "llama Q8_0")
+        self.assertEqual(r["kv_type"], "f16")
         avg_ts, avg_ns = float(r["avg_ts"]), float(r["avg_ns"])
         self.assertGreater(avg_ts, 0)
         self.assertGreater(avg_ns, 0)
@@ -104,6 +105,18 @@ class BenchTest(unittest.TestCase):
             self.assertGreater(mean, 0)
             self.assertGreaterEqual(stddev, 0)
 
+    def test_kv_type(self):
+        records = json.loads(bench(self.model, "-p", "8", "-n", "4", "-r", "1", "-t", "1",
+                                   "--kv-type", "q8_0", "-o", "json"))
+        self.assertEqual([(r["test"], r["kv_type"]) for r in records],
+                         [("pp8", "q8_0"), ("tg4", "q8_0")])
+        lines = bench(self.model, "-p", "8", "-n", "0", "-r", "1", "-t", "1",
+                      "--kv-type", "q8_0").strip().split("\n")
+        header = [c.strip() for c in lines[0].strip("|").split("|")]
+        row = [c.strip() for c in lines[2].strip("|").split("|")]
+        self.assertEqual(header[4], "type_kv")
+        self.assertEqual(row[4:6], ["q8_0", "pp8"])
+
     def test_zero_length_skips_a_test(self):
         records = json.loads(bench(self.model, "-p", "0", "-n", "4", "-r", "1", "-t", "1",
                                    "-o", "json"))
@@ -123,7 +136,7 @@ class BenchTest(unittest.TestCase):
     def test_bad_flags_exit_2(self):
         cases = [
             ["-t", "0"], ["-t", "one"], ["-t", "1,,x"], ["-p", "-1"], ["-n", "x"],
-            ["-p", "0", "-n", "0"], ["-r", "0"], ["-o", "xml"],
+            ["-p", "0", "-n", "0"], ["-r", "0"], ["-o", "xml"], ["--kv-type", "q4_0"],
         ]
         for extra in cases:
             p = run("bench", "-m", self.model, *extra)
