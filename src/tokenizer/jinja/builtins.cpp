@@ -450,9 +450,7 @@ Result<Value> BinaryOp(std::string_view op, const Value& a, const Value& b, cons
       return Repeat(b, a.IntValue(), budget);
     }
   }
-  if (op == "%" && a.is_string()) {
-    return Fail("printf-style string formatting ('%%' on a string) is not supported");
-  }
+  if (op == "%" && a.is_string()) return PercentFormat(a.as_string(), b, budget);
   return Unsupported(op, a, b);
 }
 

@@ -89,6 +89,12 @@ std::string PyTitle(std::string_view s);                                 // str.
 std::vector<std::string> SplitLines(std::string_view s, bool keepends);  // str.splitlines()
 Result<std::string> Replace(std::string_view s, std::string_view old, std::string_view with,
                             int64_t count, const Budget& budget);
+// Python's str.format ({}, {0}, {name}, !r/!s; no format specs) and printf-style
+// `fmt % args` (also Jinja2's `format` filter): s r d i f e g x o c and %%, with
+// flags, width and precision, %(name)s from a dict.
+Result<Value> StrFormat(const std::string& s, const CallArgs& args, const Budget& budget);
+Result<Value> PercentFormat(const std::string& fmt, const Value& args, const Budget& budget);
+
 // Jinja2's attribute getter for map/selectattr/sort: "a.b.0" walks items and
 // attributes.
 Result<Value> GetAttrPath(const Value& item, const std::string& path);

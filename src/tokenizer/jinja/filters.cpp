@@ -91,6 +91,20 @@ Result<Value> FilterEscape(const Value& in, const CallArgs& args, const Budget& 
   return Value::Markup(HtmlEscape(Str(in)));
 }
 
+// Jinja2's `"%s, %s" | format(a, b)`: printf-style with the arguments as a
+// tuple, or keyword arguments as a mapping.
+Result<Value> FilterFormat(const Value& in, const CallArgs& args, const Budget& budget) {
+  if (!args.positional.empty() && !args.keyword.empty()) {
+    return Fail("can't handle positional and keyword arguments at the same time");
+  }
+  if (!args.keyword.empty()) {
+    ValueDict mapping;
+    for (const auto& [k, v] : args.keyword) mapping.Set(k, v);
+    return PercentFormat(Str(in), Value::Dict(std::move(mapping)), budget);
+  }
+  return PercentFormat(Str(in), Value::List(args.positional, /*is_tuple=*/true), budget);
+}
+
 Result<Value> FilterFirst(const Value& in, const CallArgs& args, const Budget&) {
   JINJA_NO_ARGS("first");
   auto items = Iterate(in);
@@ -401,7 +415,7 @@ Result<Value> FilterReverse(const Value& in, const CallArgs& args, const Budget&
   return Value::Sequence(std::move(*items), SeqKind::kIterator,
                          in.is_list() && in.as_list().is_plain()
                              ? (in.as_list().is_tuple() ? "reversed" : "list_reverseiterator")
-                             : "dict_reversekeyiterator");
+                             : (in.is_dict() ? "dict_reversekeyiterator" : "reversed"));
 }
 
 Result<Value> FilterRound(const Value& in, const CallArgs& args, const Budget&) {
@@ -513,19 +527,46 @@ struct FilterEntry {
 };
 
 constexpr FilterEntry kFilters[] = {
-    {"abs", FilterAbs},           {"attr", FilterAttr},       {"capitalize", FilterCapitalize},
-    {"count", FilterLength},      {"d", FilterDefault},       {"default", FilterDefault},
-    {"dictsort", FilterDictsort}, {"e", FilterEscape},        {"escape", FilterEscape},
-    {"first", FilterFirst},       {"float", FilterFloat},     {"indent", FilterIndent},
-    {"int", FilterInt},           {"items", FilterItems},     {"join", FilterJoin},
-    {"last", FilterLast},         {"length", FilterLength},   {"list", FilterList},
-    {"lower", FilterLower},       {"map", FilterMap},         {"max", FilterMax},
-    {"min", FilterMin},           {"reject", FilterReject},   {"rejectattr", FilterRejectAttr},
-    {"replace", FilterReplace},   {"reverse", FilterReverse}, {"round", FilterRound},
-    {"safe", FilterSafe},         {"select", FilterSelect},   {"selectattr", FilterSelectAttr},
-    {"sort", FilterSort},         {"string", FilterString},   {"sum", FilterSum},
-    {"title", FilterTitle},       {"tojson", FilterTojson},   {"trim", FilterTrim},
-    {"unique", FilterUnique},     {"upper", FilterUpper},     {"wordcount", FilterWordcount},
+    {"abs", FilterAbs},
+    {"attr", FilterAttr},
+    {"capitalize", FilterCapitalize},
+    {"count", FilterLength},
+    {"d", FilterDefault},
+    {"default", FilterDefault},
+    {"dictsort", FilterDictsort},
+    {"e", FilterEscape},
+    {"escape", FilterEscape},
+    {"first", FilterFirst},
+    {"float", FilterFloat},
+    {"format", FilterFormat},
+    {"indent", FilterIndent},
+    {"int", FilterInt},
+    {"items", FilterItems},
+    {"join", FilterJoin},
+    {"last", FilterLast},
+    {"length", FilterLength},
+    {"list", FilterList},
+    {"lower", FilterLower},
+    {"map", FilterMap},
+    {"max", FilterMax},
+    {"min", FilterMin},
+    {"reject", FilterReject},
+    {"rejectattr", FilterRejectAttr},
+    {"replace", FilterReplace},
+    {"reverse", FilterReverse},
+    {"round", FilterRound},
+    {"safe", FilterSafe},
+    {"select", FilterSelect},
+    {"selectattr", FilterSelectAttr},
+    {"sort", FilterSort},
+    {"string", FilterString},
+    {"sum", FilterSum},
+    {"title", FilterTitle},
+    {"tojson", FilterTojson},
+    {"trim", FilterTrim},
+    {"unique", FilterUnique},
+    {"upper", FilterUpper},
+    {"wordcount", FilterWordcount},
 };
 
 struct TestEntry {

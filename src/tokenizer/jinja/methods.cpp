@@ -225,62 +225,6 @@ Result<Value> Split(const std::string& s, const CallArgs& args, bool from_right)
   return StringList(std::move(parts));
 }
 
-// Python's str.format with automatic ({}), positional ({0}) and named ({x})
-// fields and !s/!r conversions; format specs are not supported.
-Result<Value> Format(const std::string& s, const CallArgs& args, const Budget& budget) {
-  std::string out;
-  size_t auto_index = 0;
-  for (size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    if (c == '}') {
-      if (i + 1 < s.size() && s[i + 1] == '}')
-        ++i;
-      else
-        return Fail("Single '}' encountered in format string");
-      out += '}';
-      continue;
-    }
-    if (c != '{') {
-      out += c;
-      continue;
-    }
-    if (i + 1 < s.size() && s[i + 1] == '{') {
-      out += '{';
-      ++i;
-      continue;
-    }
-    size_t close = s.find('}', i);
-    if (close == std::string::npos) return Fail("Single '{' encountered in format string");
-    std::string field = s.substr(i + 1, close - i - 1);
-    i = close;
-    char conversion = 's';
-    if (size_t bang = field.find('!'); bang != std::string::npos) {
-      conversion = bang + 1 < field.size() ? field[bang + 1] : 's';
-      field.resize(bang);
-    }
-    if (field.find_first_of(":.[") != std::string::npos) {
-      return Fail("str.format(): format specs and field lookups are not supported");
-    }
-    const Value* arg = nullptr;
-    if (field.empty()) {
-      if (auto_index < args.positional.size()) arg = &args.positional[auto_index];
-      ++auto_index;
-    } else if (std::all_of(field.begin(), field.end(),
-                           [](char d) { return d >= '0' && d <= '9'; })) {
-      size_t index = field.size() < 9 ? std::stoul(field) : SIZE_MAX;
-      if (index < args.positional.size()) arg = &args.positional[index];
-    } else {
-      for (const auto& [k, v] : args.keyword) {
-        if (k == field) arg = &v;
-      }
-    }
-    if (arg == nullptr) return Fail("str.format(): no argument for field '{%s}'", field.c_str());
-    out += conversion == 'r' ? Repr(*arg) : Str(*arg);
-    if (out.size() > budget.max_string_bytes) return Fail("string exceeds the size limit");
-  }
-  return Value(std::move(out));
-}
-
 Result<Value> Pad(const std::string& s, const CallArgs& args, const std::string& method,
                   const Budget& budget) {
   ArgBinder bind("str." + method + "()", args, {"width", "fillchar"});
@@ -426,7 +370,7 @@ Result<Value> StrMethod(const std::string& s, const std::string& name, const Cal
     }
     return Value(std::move(out));
   }
-  if (name == "format") return Format(s, args, budget);
+  if (name == "format") return StrFormat(s, args, budget);
   if (name == "isdigit" || name == "isnumeric" || name == "isdecimal" || name == "isalpha" ||
       name == "isalnum" || name == "isspace") {
     AUTAN_TRY(no_args());

@@ -203,6 +203,16 @@ FEATURE_CASES = [
     ("nested data", "{{ d.nested | tojson }} {{ d['nested'].z.y | upper }}", {"d": D}),
     ("booleans print", "{{ true }} {{ 1 == 1 }} {{ [true, false] }}", {}),
     ("big ints", "{{ 9007199254740993 }} {{ 2 ** 62 }} {{ -9223372036854775807 - 1 }}", {}),
+    ("printf-style formatting", "{{ '%s and %d' % ('a', 3) }}|{{ '%5.2f|%-4s|%04d|%x|%r' % "
+     "(3.14159, 'ab', 42, 255, 'q') }}|{{ '%(name)s is %(age)d' % {'name': 'ann', 'age': 30} }}|"
+     "{{ '%s' % 'solo' }}|{{ '%s' % [1, 2] }}|{{ '%.1s' % 'xyz' }}|{{ '100%%' % () }}|"
+     "{{ '%s|%s' | format('a', 1) }}|{{ '%(a)s' | format(a='k') }}|"
+     "{{ '%e %g %G %.3f' % (12345.678, 0.00001234, 1e20, 2.0005) }}|{{ '%+d % d %d' % (5, 5, 7.9) }}|"
+     "{{ '%x %o %X' % (-255, 8, 255) }}|{{ '%c%c' % (65, 'b') }}|{{ '%5s|%-5d|' % ('é', -3) }}", {}),
+    ("error: printf type", "{{ '%d' % 'x' }}", {}),
+    ("error: printf too few", "{{ '%s %s' % ('a',) }}", {}),
+    ("error: printf too many", "{{ '%s' % ('a', 'b') }}", {}),
+    ("reverse of undefined", "[{{ u | reverse | list }}]", {}),
     # generators (select, map, ...) and dict views behave as in Python
     ("generators are true and run once", "{% if [] | select('odd') %}true{% endif %} "
      "{% set g = [1, 2] | map('string') %}{{ g | list }}{{ g | list }} "
