@@ -22,6 +22,7 @@ CommandFn AddInfoCommand(CLI::App& app);
 CommandFn AddSynthCommand(CLI::App& app);
 CommandFn AddLogitsCommand(CLI::App& app);
 CommandFn AddBenchCommand(CLI::App& app);
+CommandFn AddServeCommand(CLI::App& app);
 
 // The Llama/Mistral SentencePiece vocabulary built into the binary.
 std::span<const uint8_t> EmbeddedVocab();

@@ -51,6 +51,7 @@ int main(int argc, char** argv) {
       autan::cli::AddRunCommand(app),    autan::cli::AddTokenizeCommand(app),
       autan::cli::AddInfoCommand(app),   autan::cli::AddSynthCommand(app),
       autan::cli::AddLogitsCommand(app), autan::cli::AddBenchCommand(app),
+      autan::cli::AddServeCommand(app),
   };
   try {
     app.parse(argc, argv);

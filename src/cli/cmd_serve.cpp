@@ -1,0 +1,52 @@
+// autan serve: the OpenAI- and Mistral-compatible HTTP API.
+#include <iostream>
+#include <thread>
+
+#include "cli/commands.h"
+#include "server/auth.h"
+#include "server/serve.h"
+
+namespace autan::cli {
+
+CommandFn AddServeCommand(CLI::App& app) {
+  auto o = std::make_shared<server::ServeOptions>();
+  auto hash_key = std::make_shared<std::string>();
+  o->threads = static_cast<int>(std::thread::hardware_concurrency());
+  CLI::App* cmd = app.add_subcommand("serve", "Serve the model over an OpenAI-compatible HTTP API");
+  cmd->add_option("-m,--model", o->model_path, "Model file");
+  cmd->add_option("--host", o->host, "Address to listen on");
+  cmd->add_option("--port", o->port, "Port (0: any free one)");
+  cmd->add_option("--parallel", o->parallel, "Sequences decoded together")
+      ->check(CLI::Range(1, 1024));
+  cmd->add_option("-c,--ctx", o->ctx, "Context per sequence (default: the model's, at most 4096)")
+      ->check(CLI::Range(2, 1 << 24));
+  cmd->add_option("-t,--threads", o->threads, "Compute threads")->check(CLI::Range(1, 1024));
+  cmd->add_option("--api-keys", o->api_keys_file,
+                  "File of SHA-256 key hashes, one per line (see --hash-key)");
+  cmd->add_flag("--insecure-no-auth", o->insecure_no_auth,
+                "Serve a non-loopback address without API keys");
+  cmd->add_option("--max-body", o->max_body, "Largest request body in bytes")
+      ->check(CLI::Range(size_t{1024}, size_t{1} << 32));
+  cmd->add_option("--max-queue", o->max_queue, "Requests waiting beyond the busy sequences")
+      ->check(CLI::Range(0, 1 << 20));
+  cmd->add_option("--model-id", o->model_id, "Model name in the API (default: the file name)");
+  cmd->add_option("--chat-template", o->chat_template,
+                  "Built-in chat format name or Jinja file (default: the model's template)");
+  cmd->add_option("--hash-key", *hash_key,
+                  "Print the keys-file line for KEY ('-' reads it from stdin) and exit");
+  return [o, hash_key] {
+    if (!hash_key->empty()) {
+      std::string key = *hash_key;
+      if (key == "-" && !std::getline(std::cin, key))
+        return Report("no key on stdin", kExitBadInput);
+      std::printf("%s\n", server::KeyFileLine(key).c_str());
+      return 0;
+    }
+    if (o->model_path.empty()) return Report("serve: --model is required", kExitBadInput);
+    Status s = server::Serve(*o);
+    if (!s.ok()) return Report(s.error().message, kExitBadInput);
+    return 0;
+  };
+}
+
+}  // namespace autan::cli

@@ -1,0 +1,194 @@
+#include "server/api_service.h"
+
+#include <random>
+
+#include "server/json_util.h"
+#include "server/schema_fields.h"
+
+#ifndef AUTAN_VERSION
+#define AUTAN_VERSION "0.0.0"
+#endif
+
+namespace autan::server {
+namespace {
+
+int64_t UnixNow() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+uint64_t Mix(uint64_t x) {  // splitmix64's finalizer: ids that do not look sequential
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
+}  // namespace
+
+void SendJsonTo(const std::shared_ptr<Exchange>& ex, const Json& body, int status) {
+  HttpResponse r;
+  r.status = status;
+  r.body = DumpJson(body);
+  ex->Respond(std::move(r));
+}
+
+void SendErrorTo(const std::shared_ptr<Exchange>& ex, const ApiError& e) {
+  ex->Respond(ErrorResponse(e));
+}
+
+Result<std::unique_ptr<ApiService>> ApiService::Create(std::shared_ptr<const Model> model,
+                                                       Scheduler& scheduler,
+                                                       ServiceOptions options) {
+  Result<ChatPrompter> prompter = ChatPrompter::Create(*model, options.chat_template);
+  if (!prompter.ok()) return prompter.error();
+  auto service = std::unique_ptr<ApiService>(
+      new ApiService(std::move(model), scheduler, std::move(options), std::move(prompter).value()));
+  service->AddRoutes();
+  return service;
+}
+
+ApiService::ApiService(std::shared_ptr<const Model> model, Scheduler& scheduler,
+                       ServiceOptions options, ChatPrompter prompter)
+    : model_(std::move(model)),
+      scheduler_(scheduler),
+      options_(std::move(options)),
+      prompter_(std::move(prompter)),
+      formats_(*model_),
+      started_(UnixNow()),
+      id_base_(std::random_device{}() | static_cast<uint64_t>(std::random_device{}()) << 32) {}
+
+void ApiService::AddRoutes() {
+  auto simple = [this](void (ApiService::*fn)(const ExchangePtr&)) {
+    return [this, fn](const HttpRequest&, const std::string&, const ExchangePtr& ex) {
+      (this->*fn)(ex);
+    };
+  };
+  auto with_body = [this](void (ApiService::*fn)(const HttpRequest&, const ExchangePtr&)) {
+    return [this, fn](const HttpRequest& req, const std::string&, const ExchangePtr& ex) {
+      (this->*fn)(req, ex);
+    };
+  };
+  router_.Add("GET", "/health", simple(&ApiService::Health));
+  router_.Add("GET", "/version", simple(&ApiService::Version));
+  router_.Add("GET", "/metrics", simple(&ApiService::Prometheus));
+  router_.Add("GET", "/v1/models", simple(&ApiService::Models));
+  router_.Add("GET", "/v1/models/{id}",
+              [this](const HttpRequest&, const std::string& id, const ExchangePtr& ex) {
+                ModelById(id, ex);
+              });
+  router_.Add("POST", "/v1/chat/completions", with_body(&ApiService::ChatCompletions));
+  router_.Add("POST", "/v1/completions", with_body(&ApiService::Completions));
+  router_.Add("POST", "/tokenize", with_body(&ApiService::Tokenize));
+  router_.Add("POST", "/detokenize", with_body(&ApiService::Detokenize));
+}
+
+void ApiService::Handle(const HttpRequest& request, const ExchangePtr& ex) {
+  Router::Match m = router_.Find(request.method, request.path);
+  ex->SetRoute(m.pattern.empty() ? "unmatched" : m.pattern);
+  if (m.pattern != "/health" && options_.keys &&
+      !options_.keys->Check(request.Header("authorization"))) {
+    return SendErrorTo(ex, Unauthorized(request.Header("authorization").empty()
+                                            ? "missing API key: send 'Authorization: Bearer KEY'"
+                                            : "invalid API key"));
+  }
+  if (m.error) return SendErrorTo(ex, *m.error);
+  if (draining_ && m.pattern != "/health" && m.pattern != "/metrics") {
+    return SendErrorTo(ex, Unavailable("the server is shutting down"));
+  }
+  (*m.handler)(request, m.param, ex);
+}
+
+void ApiService::Health(const ExchangePtr& ex) {
+  if (draining_) return SendJsonTo(ex, {{"status", "draining"}}, 503);
+  SendJsonTo(ex, {{"status", "ok"}});
+}
+
+void ApiService::Version(const ExchangePtr& ex) {
+  SendJsonTo(ex, {{"name", "autan"},
+                  {"version", AUTAN_VERSION},
+                  {"model", options_.model_id},
+                  {"chat_template", prompter_.description()}});
+}
+
+void ApiService::Models(const ExchangePtr& ex) {
+  SendJsonTo(ex, ModelList(options_.model_id, started_));
+}
+
+void ApiService::ModelById(const std::string& id, const ExchangePtr& ex) {
+  if (std::optional<ApiError> e = CheckModel(id)) return SendErrorTo(ex, *e);
+  SendJsonTo(ex, ModelObject(options_.model_id, started_));
+}
+
+void ApiService::Prometheus(const ExchangePtr& ex) {
+  HttpResponse r;
+  r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+  r.body = metrics_.Render(scheduler_.Stats(), scheduler_.options().n_parallel);
+  ex->Respond(std::move(r));
+}
+
+std::optional<ApiError> ApiService::CheckModel(const std::string& requested) const {
+  if (requested.empty() || requested == options_.model_id) return std::nullopt;
+  ApiError e = NotFound("the model '" + requested + "' does not exist; this server serves '" +
+                            options_.model_id + "'",
+                        "model_not_found");
+  e.param = "model";
+  return e;
+}
+
+ResponseMeta ApiService::NewMeta(const char* prefix) {
+  char id[40];
+  std::snprintf(id, sizeof id, "%s%016llx", prefix,
+                static_cast<unsigned long long>(Mix(id_base_ + next_id_.fetch_add(1))));
+  return {id, UnixNow(), options_.model_id};
+}
+
+// llama.cpp's shapes: {"content": "...", "add_special": bool, "with_pieces": bool}
+// -> {"tokens": [...]} (with pieces: [{"id", "piece"}]).
+void ApiService::Tokenize(const HttpRequest& req, const ExchangePtr& ex) {
+  Json body;
+  if (std::optional<ApiError> e = ParseJsonBody(req.body, body)) return SendErrorTo(ex, *e);
+  FieldReader f(body);
+  std::string content;
+  bool add_special = false, parse_special = true, with_pieces = false;
+  if (!f.Find("content")) f.Fail("'content' is required", "content");
+  f.String("content", content);
+  f.Bool("add_special", add_special);
+  f.Bool("parse_special", parse_special);
+  f.Bool("with_pieces", with_pieces);
+  if (f.error) return SendErrorTo(ex, *f.error);
+  const Tokenizer& tok = model_->tokenizer();
+  const std::vector<int32_t> ids =
+      tok.Encode(content, {.add_special = add_special, .parse_special = parse_special});
+  Json tokens = Json::array();
+  for (int32_t id : ids) {
+    if (with_pieces) {
+      tokens.push_back({{"id", id}, {"piece", tok.TokenPiece(id)}});
+    } else {
+      tokens.push_back(id);
+    }
+  }
+  SendJsonTo(ex, {{"tokens", tokens}});
+}
+
+void ApiService::Detokenize(const HttpRequest& req, const ExchangePtr& ex) {
+  Json body;
+  if (std::optional<ApiError> e = ParseJsonBody(req.body, body)) return SendErrorTo(ex, *e);
+  const auto tokens = body.find("tokens");
+  const int32_t n_vocab = model_->config().n_vocab;
+  if (tokens == body.end() || !tokens->is_array()) {
+    return SendErrorTo(ex, BadRequest("'tokens' must be a list of token ids", "tokens"));
+  }
+  std::vector<int32_t> ids;
+  for (const Json& t : *tokens) {
+    if (!t.is_number_integer() || t.get<int64_t>() < 0 || t.get<int64_t>() >= n_vocab) {
+      return SendErrorTo(ex, BadRequest("'tokens' must hold token ids of this model (0.." +
+                                            std::to_string(n_vocab - 1) + ")",
+                                        "tokens"));
+    }
+    ids.push_back(t.get<int32_t>());
+  }
+  SendJsonTo(ex, {{"content", model_->tokenizer().Decode(ids)}});
+}
+
+}  // namespace autan::server

@@ -1,0 +1,92 @@
+// The API: routes, authentication and the handlers. Handlers parse and
+// validate a request, hand its generation to the scheduler and return; the
+// answer goes back through the Exchange from the engine's callbacks. Nothing
+// here blocks, and nothing throws: every error becomes ErrorResponse().
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "model/model.h"
+#include "runtime/scheduler.h"
+#include "server/api_types.h"
+#include "server/auth.h"
+#include "server/chat_prompt.h"
+#include "server/exchange.h"
+#include "server/metrics.h"
+#include "server/openai_schema.h"
+#include "server/response_format.h"
+#include "server/router.h"
+
+namespace autan::server {
+
+// Answers through `ex`: JSON with a status, or an error in OpenAI's shape.
+void SendJsonTo(const std::shared_ptr<Exchange>& ex, const nlohmann::ordered_json& body,
+                int status = 200);
+void SendErrorTo(const std::shared_ptr<Exchange>& ex, const ApiError& e);
+
+struct ServiceOptions {
+  std::string model_id;         // what /v1/models lists and requests name
+  std::string chat_template;    // "" (the model's), a built-in format name or a file
+  std::optional<ApiKeys> keys;  // none: no authentication
+};
+
+class ApiService {
+ public:
+  static Result<std::unique_ptr<ApiService>> Create(std::shared_ptr<const Model> model,
+                                                    Scheduler& scheduler, ServiceOptions options);
+
+  // Answers one request (the HTTP server's handler).
+  void Handle(const HttpRequest& request, const std::shared_ptr<Exchange>& exchange);
+
+  // From now on generation routes answer 503 and /health reports draining.
+  void BeginDrain() { draining_ = true; }
+  Metrics& metrics() { return metrics_; }
+  const ChatPrompter& prompter() const { return prompter_; }
+
+ private:
+  ApiService(std::shared_ptr<const Model> model, Scheduler& scheduler, ServiceOptions options,
+             ChatPrompter prompter);
+  void AddRoutes();
+
+  using ExchangePtr = std::shared_ptr<Exchange>;
+  void Health(const ExchangePtr& ex);
+  void Version(const ExchangePtr& ex);
+  void Models(const ExchangePtr& ex);
+  void ModelById(const std::string& id, const ExchangePtr& ex);
+  void Prometheus(const ExchangePtr& ex);
+  void Tokenize(const HttpRequest& req, const ExchangePtr& ex);
+  void Detokenize(const HttpRequest& req, const ExchangePtr& ex);
+  void ChatCompletions(const HttpRequest& req, const ExchangePtr& ex);
+  void Completions(const HttpRequest& req, const ExchangePtr& ex);
+
+  // Shared by both completion routes once the prompts are tokens.
+  struct CallPlan {
+    const GenerationParams* params = nullptr;
+    std::vector<std::vector<int32_t>> prompts;
+    std::vector<std::string> echo;  // text to put before each prompt's choices
+    bool chat = false;
+    const char* prompt_param = "messages";
+  };
+  void RunCall(CallPlan plan, const ExchangePtr& ex);
+
+  std::optional<ApiError> CheckModel(const std::string& requested) const;
+  ResponseMeta NewMeta(const char* prefix);
+
+  std::shared_ptr<const Model> model_;
+  Scheduler& scheduler_;
+  ServiceOptions options_;
+  ChatPrompter prompter_;
+  ResponseFormats formats_;
+  Router router_;
+  Metrics metrics_;
+  std::atomic<bool> draining_{false};
+  const int64_t started_;  // Unix seconds, the models' "created"
+  const uint64_t id_base_;
+  std::atomic<uint64_t> next_id_{0};
+};
+
+}  // namespace autan::server

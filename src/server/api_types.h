@@ -1,0 +1,89 @@
+// What an API request asks for and what a generation gives back, in plain
+// structs: the schema files (openai_schema, mistral_schema) translate JSON to
+// and from these, and nothing else in the server knows the wire format.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "runtime/sampler.h"
+
+namespace autan::server {
+
+enum class ResponseFormat { kText, kJsonObject, kJsonSchema };
+
+// What chat and text completions share.
+struct GenerationParams {
+  std::string model;  // as requested; "" when the request names none
+  SamplingParams sampling;
+  std::optional<uint64_t> seed;
+  std::optional<int32_t> max_tokens;
+  std::vector<std::string> stop;
+  int32_t logprobs = -1;  // -1: none; k >= 0: the chosen token's and the top k
+  int32_t n = 1;          // choices per prompt
+  bool stream = false;
+  bool include_usage = false;  // stream_options.include_usage
+  ResponseFormat format = ResponseFormat::kText;
+  nlohmann::ordered_json schema;  // kJsonSchema: the JSON schema
+};
+
+struct ChatRequest {
+  GenerationParams gen;
+  // Each an object with "role" and a string "content" (content parts joined);
+  // other fields (name, tool_calls, tool_call_id) kept for the template.
+  nlohmann::ordered_json messages = nlohmann::ordered_json::array();
+  nlohmann::ordered_json tools;  // null when none
+  std::string tool_choice;       // "", "auto", "none", "any", "required" or "function"
+  bool continue_final = false;   // the last message is an assistant prefix to continue
+  bool safe_prompt = false;      // Mistral: prepend its safety system prompt
+};
+
+struct CompletionRequest {
+  GenerationParams gen;
+  // One entry per prompt: text, or token ids when `ids_given`.
+  std::vector<std::string> texts;
+  std::vector<std::vector<int32_t>> ids;
+  bool ids_given = false;
+  bool echo = false;
+};
+
+struct TokenLogprob {
+  std::string token;  // the token's bytes (may be part of a UTF-8 character)
+  float logprob = 0.0f;
+  std::vector<std::pair<std::string, float>> top;
+};
+
+// A piece of one choice's output as it streams.
+struct ChoiceDelta {
+  int32_t index = 0;
+  std::string text;
+  std::vector<TokenLogprob> logprobs;
+  std::string finish_reason;  // set in the choice's last delta: "stop" or "length"
+};
+
+// One choice, complete.
+struct ChoiceOutput {
+  int32_t index = 0;
+  std::string text;
+  std::vector<TokenLogprob> logprobs;
+  std::string finish_reason;
+};
+
+struct Usage {
+  int64_t prompt_tokens = 0;
+  int64_t completion_tokens = 0;
+};
+
+// The fields every response object and chunk carries.
+struct ResponseMeta {
+  std::string id;
+  int64_t created = 0;  // Unix seconds
+  std::string model;
+};
+
+}  // namespace autan::server

@@ -1,0 +1,409 @@
+#include "server/openai_schema.h"
+
+#include <limits>
+
+#include "server/mistral_schema.h"
+#include "server/schema_fields.h"
+
+namespace autan::server {
+namespace {
+
+constexpr int32_t kMaxChoices = 16;
+constexpr size_t kMaxStops = 16;
+constexpr int64_t kInt64Min = std::numeric_limits<int64_t>::min();
+constexpr int64_t kInt64Max = std::numeric_limits<int64_t>::max();
+
+// OpenAI's defaults are plain sampling: temperature 1, no top-k/top-p/min-p cut.
+SamplingParams OpenAiSampling() {
+  SamplingParams s;
+  s.temperature = 1.0f;
+  s.top_k = 0;
+  s.top_p = 1.0f;
+  s.min_p = 0.0f;
+  s.penalty_last_n = -1;
+  return s;
+}
+
+void ReadStop(FieldReader& f, std::vector<std::string>& out) {
+  const Json* stop = f.Find("stop");
+  if (!stop || f.error) return;
+  if (stop->is_string()) {
+    out.push_back(stop->get<std::string>());
+  } else if (stop->is_array() && stop->size() <= kMaxStops) {
+    for (const Json& s : *stop) {
+      if (!s.is_string()) return f.Wrong("stop", "a string or a list of strings");
+      out.push_back(s.get<std::string>());
+    }
+  } else {
+    return f.Wrong("stop", "a string or a list of at most 16 strings");
+  }
+  for (const std::string& s : out) {
+    if (s.empty()) return f.Fail("'stop' sequences must not be empty", "stop");
+  }
+}
+
+void ReadLogitBias(FieldReader& f, int32_t n_vocab, SamplingParams& s) {
+  const Json* bias = f.Find("logit_bias");
+  if (!bias || f.error) return;
+  if (!bias->is_object()) return f.Wrong("logit_bias", "an object mapping token ids to numbers");
+  for (const auto& [key, value] : bias->items()) {
+    char* end = nullptr;
+    const long id = std::strtol(key.c_str(), &end, 10);
+    if (key.empty() || *end != '\0' || id < 0 || id >= n_vocab) {
+      return f.Fail("'logit_bias' key '" + key + "' is not a token id of this model (0.." +
+                        std::to_string(n_vocab - 1) + ")",
+                    "logit_bias");
+    }
+    if (!value.is_number() || value.get<double>() < -100 || value.get<double>() > 100) {
+      return f.Fail("'logit_bias' values must be numbers between -100 and 100", "logit_bias");
+    }
+    s.logit_bias.emplace_back(static_cast<int32_t>(id), value.get<float>());
+  }
+}
+
+void ReadResponseFormat(FieldReader& f, GenerationParams& g) {
+  const Json* rf = f.Find("response_format");
+  if (!rf || f.error) return;
+  if (!rf->is_object() || !rf->contains("type") || !(*rf)["type"].is_string()) {
+    return f.Wrong("response_format", "an object with a string 'type'");
+  }
+  const std::string type = (*rf)["type"].get<std::string>();
+  if (type == "text") return;
+  if (type == "json_object") {
+    g.format = ResponseFormat::kJsonObject;
+    return;
+  }
+  if (type != "json_schema") {
+    return f.Fail("'response_format.type' must be \"text\", \"json_object\" or \"json_schema\"",
+                  "response_format.type");
+  }
+  auto spec = rf->find("json_schema");
+  if (spec == rf->end() || !spec->is_object()) {
+    return f.Wrong("response_format.json_schema", "an object");
+  }
+  auto schema = spec->find("schema");
+  if (schema != spec->end() && !schema->is_null() && !schema->is_object() &&
+      !schema->is_boolean()) {
+    return f.Wrong("response_format.json_schema.schema", "a JSON schema object");
+  }
+  g.format = ResponseFormat::kJsonSchema;
+  g.schema = schema == spec->end() || schema->is_null() ? Json::object() : *schema;
+}
+
+// What chat and text completions share (logprobs differ: chat has a boolean
+// and top_logprobs, completions an integer).
+void ReadGenerationParams(FieldReader& f, int32_t n_vocab, GenerationParams& g) {
+  g.sampling = OpenAiSampling();
+  if (const Json* model = f.Find("model"); model && !model->is_string()) {
+    f.Wrong("model", "a string");
+  }
+  f.String("model", g.model);
+  f.Number("temperature", 0, 2, g.sampling.temperature);
+  f.Number("top_p", 0, 1, g.sampling.top_p);
+  f.Number("presence_penalty", -2, 2, g.sampling.presence_penalty);
+  f.Number("frequency_penalty", -2, 2, g.sampling.frequency_penalty);
+  // llama.cpp's extensions, kept for clients that send them.
+  f.Integer("top_k", 0, n_vocab, g.sampling.top_k);
+  f.Number("min_p", 0, 1, g.sampling.min_p);
+  f.Number("repetition_penalty", 0.01, 100, g.sampling.repetition_penalty);
+  f.Integer("seed", kInt64Min, kInt64Max, g.seed);
+  f.Integer("max_tokens", 1, std::numeric_limits<int32_t>::max(), g.max_tokens);
+  f.Integer("max_completion_tokens", 1, std::numeric_limits<int32_t>::max(), g.max_tokens);
+  f.Integer("n", 1, kMaxChoices, g.n);
+  f.Bool("stream", g.stream);
+  if (const Json* so = f.Find("stream_options"); so && !f.error) {
+    if (!so->is_object()) return f.Wrong("stream_options", "an object");
+    FieldReader options(*so);
+    options.Bool("include_usage", g.include_usage);
+    if (options.error) f.Wrong("stream_options.include_usage", "a boolean");
+  }
+  ReadStop(f, g.stop);
+  ReadLogitBias(f, n_vocab, g.sampling);
+  ReadResponseFormat(f, g);
+}
+
+// A message's content as one string: a string, null, or text parts.
+void ReadContent(FieldReader& f, const Json& message, const std::string& at, std::string& out) {
+  auto content = message.find("content");
+  if (content == message.end() || content->is_null()) return;
+  if (content->is_string()) {
+    out = content->get<std::string>();
+    return;
+  }
+  if (!content->is_array()) return f.Wrong(at + ".content", "a string or a list of parts");
+  for (size_t j = 0; j < content->size(); ++j) {
+    const Json& part = (*content)[j];
+    const std::string p = at + ".content[" + std::to_string(j) + "]";
+    if (!part.is_object() || !part.contains("type") || !part["type"].is_string()) {
+      return f.Wrong(p, "an object with a string 'type'");
+    }
+    if (part["type"] != "text") {
+      return f.Fail("content parts of type '" + part["type"].get<std::string>() +
+                        "' are not supported; only text",
+                    p + ".type");
+    }
+    if (!part.contains("text") || !part["text"].is_string())
+      return f.Wrong(p + ".text", "a string");
+    out += part["text"].get<std::string>();
+  }
+}
+
+void ReadMessages(FieldReader& f, Json& out) {
+  const Json* messages = f.Find("messages");
+  if (f.error) return;
+  if (!messages) return f.Fail("'messages' is required", "messages");
+  if (!messages->is_array() || messages->empty()) {
+    return f.Wrong("messages", "a non-empty list of messages");
+  }
+  for (size_t i = 0; i < messages->size(); ++i) {
+    const Json& m = (*messages)[i];
+    const std::string at = "messages[" + std::to_string(i) + "]";
+    if (!m.is_object()) return f.Wrong(at, "an object");
+    auto role = m.find("role");
+    if (role == m.end() || !role->is_string()) return f.Wrong(at + ".role", "a string");
+    std::string r = role->get<std::string>();
+    if (r == "developer") r = "system";  // OpenAI's newer name for the system role
+    if (r != "system" && r != "user" && r != "assistant" && r != "tool") {
+      return f.Fail("unknown role '" + r + "'; expected system, user, assistant or tool",
+                    at + ".role");
+    }
+    std::string content;
+    ReadContent(f, m, at, content);
+    if (f.error) return;
+    Json normalized = m;
+    normalized["role"] = r;
+    normalized["content"] = content;
+    normalized.erase("prefix");
+    out.push_back(std::move(normalized));
+  }
+}
+
+Json LogprobsContent(const std::vector<TokenLogprob>& tokens) {
+  Json content = Json::array();
+  auto bytes = [](const std::string& s) {
+    Json b = Json::array();
+    for (unsigned char c : s) b.push_back(c);
+    return b;
+  };
+  for (const TokenLogprob& t : tokens) {
+    Json top = Json::array();
+    for (const auto& [token, lp] : t.top) {
+      top.push_back({{"token", token}, {"logprob", lp}, {"bytes", bytes(token)}});
+    }
+    content.push_back({{"token", t.token},
+                       {"logprob", t.logprob},
+                       {"bytes", bytes(t.token)},
+                       {"top_logprobs", top}});
+  }
+  return Json{{"content", content}};
+}
+
+// The legacy completions shape: parallel arrays and one map per token.
+Json LegacyLogprobs(const std::vector<TokenLogprob>& tokens, size_t text_offset) {
+  Json j{{"tokens", Json::array()},
+         {"token_logprobs", Json::array()},
+         {"top_logprobs", Json::array()},
+         {"text_offset", Json::array()}};
+  for (const TokenLogprob& t : tokens) {
+    j["tokens"].push_back(t.token);
+    j["token_logprobs"].push_back(t.logprob);
+    Json top = Json::object();
+    for (const auto& [token, lp] : t.top) top[token] = lp;
+    j["top_logprobs"].push_back(top);
+    j["text_offset"].push_back(text_offset);
+    text_offset += t.token.size();
+  }
+  return j;
+}
+
+Json UsageObject(const Usage& u) {
+  return {{"prompt_tokens", u.prompt_tokens},
+          {"completion_tokens", u.completion_tokens},
+          {"total_tokens", u.prompt_tokens + u.completion_tokens}};
+}
+
+Json Envelope(const ResponseMeta& meta, const char* object) {
+  return {{"id", meta.id},
+          {"object", object},
+          {"created", meta.created},
+          {"model", meta.model},
+          {"system_fingerprint", "autan"}};
+}
+
+Json FinishReason(const std::string& r) { return r.empty() ? Json() : Json(r); }
+
+}  // namespace
+
+std::optional<ApiError> ParseJsonBody(std::string_view body, Json& out) {
+  // The only exception in the server: nlohmann reports where the JSON broke
+  // through it, and it never leaves this function.
+  try {
+    out = Json::parse(body);
+  } catch (const Json::exception& e) {
+    std::string what = e.what();
+    if (const size_t colon = what.find("] "); colon != std::string::npos) what.erase(0, colon + 2);
+    return BadRequest("the request body is not valid JSON: " + what);
+  }
+  if (!out.is_object()) return BadRequest("the request body must be a JSON object");
+  return std::nullopt;
+}
+
+std::optional<ApiError> ParseChatRequest(const Json& body, int32_t n_vocab, ChatRequest& out) {
+  FieldReader f(body);
+  ReadMessages(f, out.messages);
+  ReadGenerationParams(f, n_vocab, out.gen);
+  bool logprobs = false;
+  int32_t top_logprobs = 0;
+  f.Bool("logprobs", logprobs);
+  f.Integer("top_logprobs", 0, 20, top_logprobs);
+  if (!f.error && f.Find("top_logprobs") && !logprobs) {
+    f.Fail("'top_logprobs' needs 'logprobs': true", "top_logprobs");
+  }
+  if (logprobs) out.gen.logprobs = top_logprobs;
+  if (const Json* tools = f.Find("tools"); tools && !f.error) {
+    if (!tools->is_array()) f.Wrong("tools", "a list");
+    out.tools = *tools;
+  }
+  if (!f.error) ReadMistralChatFields(f, body, out);
+  if (f.error) return f.error;
+  if (out.safe_prompt) ApplySafePrompt(out.messages);
+  return std::nullopt;
+}
+
+std::optional<ApiError> ParseCompletionRequest(const Json& body, int32_t n_vocab,
+                                               CompletionRequest& out) {
+  FieldReader f(body);
+  ReadGenerationParams(f, n_vocab, out.gen);
+  f.Integer("logprobs", 0, 20, out.gen.logprobs);
+  f.Bool("echo", out.echo);
+  if (const Json* suffix = f.Find("suffix"); suffix && !f.error) {
+    f.Fail("'suffix' is not supported on /v1/completions", "suffix");
+  }
+  if (f.error) return f.error;
+  const Json* prompt = f.Find("prompt");
+  if (!prompt) return BadRequest("'prompt' is required", "prompt");
+  auto is_id = [n_vocab](const Json& t) {
+    return t.is_number_integer() && t.get<int64_t>() >= 0 && t.get<int64_t>() < n_vocab;
+  };
+  auto ids_of = [&](const Json& list, std::vector<int32_t>& ids) {
+    for (const Json& t : list) {
+      if (!is_id(t)) return false;
+      ids.push_back(t.get<int32_t>());
+    }
+    return !ids.empty();
+  };
+  const char* expected =
+      "a string, a list of strings, a list of token ids or a list of lists of token ids";
+  if (prompt->is_string()) {
+    out.texts.push_back(prompt->get<std::string>());
+  } else if (prompt->is_array() && !prompt->empty() && (*prompt)[0].is_string()) {
+    for (const Json& p : *prompt) {
+      if (!p.is_string()) return BadRequest(std::string("'prompt' must be ") + expected, "prompt");
+      out.texts.push_back(p.get<std::string>());
+    }
+  } else if (prompt->is_array() && !prompt->empty() && (*prompt)[0].is_array()) {
+    out.ids_given = true;
+    for (const Json& p : *prompt) {
+      out.ids.emplace_back();
+      if (!p.is_array() || !ids_of(p, out.ids.back())) {
+        return BadRequest("'prompt' token lists must hold token ids of this model (0.." +
+                              std::to_string(n_vocab - 1) + ")",
+                          "prompt");
+      }
+    }
+  } else if (prompt->is_array()) {
+    out.ids_given = true;
+    out.ids.emplace_back();
+    if (!ids_of(*prompt, out.ids.back())) {
+      return BadRequest(std::string("'prompt' must be ") + expected + " (token ids 0.." +
+                            std::to_string(n_vocab - 1) + ")",
+                        "prompt");
+    }
+  } else {
+    return BadRequest(std::string("'prompt' must be ") + expected, "prompt");
+  }
+  const size_t prompts = out.ids_given ? out.ids.size() : out.texts.size();
+  if (prompts * static_cast<size_t>(out.gen.n) > static_cast<size_t>(kMaxChoices)) {
+    return BadRequest("at most 16 choices in all (prompts times n)", "prompt");
+  }
+  return std::nullopt;
+}
+
+Json ChatCompletionObject(const ResponseMeta& meta, const std::vector<ChoiceOutput>& choices,
+                          bool with_logprobs, const Usage& usage) {
+  Json j = Envelope(meta, "chat.completion");
+  j["choices"] = Json::array();
+  for (const ChoiceOutput& c : choices) {
+    j["choices"].push_back({{"index", c.index},
+                            {"message", {{"role", "assistant"}, {"content", c.text}}},
+                            {"logprobs", with_logprobs ? LogprobsContent(c.logprobs) : Json()},
+                            {"finish_reason", FinishReason(c.finish_reason)}});
+  }
+  j["usage"] = UsageObject(usage);
+  return j;
+}
+
+Json TextCompletionObject(const ResponseMeta& meta, const std::vector<ChoiceOutput>& choices,
+                          bool with_logprobs, const Usage& usage) {
+  Json j = Envelope(meta, "text_completion");
+  j["choices"] = Json::array();
+  for (const ChoiceOutput& c : choices) {
+    j["choices"].push_back({{"text", c.text},
+                            {"index", c.index},
+                            {"logprobs", with_logprobs ? LegacyLogprobs(c.logprobs, 0) : Json()},
+                            {"finish_reason", FinishReason(c.finish_reason)}});
+  }
+  j["usage"] = UsageObject(usage);
+  return j;
+}
+
+Json ChatRoleChunk(const ResponseMeta& meta, int32_t index, bool include_usage) {
+  Json j = Envelope(meta, "chat.completion.chunk");
+  j["choices"] = Json::array({{{"index", index},
+                               {"delta", {{"role", "assistant"}, {"content", ""}}},
+                               {"logprobs", nullptr},
+                               {"finish_reason", nullptr}}});
+  if (include_usage) j["usage"] = nullptr;
+  return j;
+}
+
+Json ChatDeltaChunk(const ResponseMeta& meta, const ChoiceDelta& d, bool with_logprobs,
+                    bool include_usage) {
+  Json j = Envelope(meta, "chat.completion.chunk");
+  Json delta = Json::object();
+  if (!d.text.empty() || d.finish_reason.empty()) delta["content"] = d.text;
+  j["choices"] = Json::array({{{"index", d.index},
+                               {"delta", delta},
+                               {"logprobs", with_logprobs ? LogprobsContent(d.logprobs) : Json()},
+                               {"finish_reason", FinishReason(d.finish_reason)}}});
+  if (include_usage) j["usage"] = nullptr;
+  return j;
+}
+
+Json TextDeltaChunk(const ResponseMeta& meta, const ChoiceDelta& d, bool with_logprobs,
+                    bool include_usage) {
+  Json j = Envelope(meta, "text_completion");
+  j["choices"] = Json::array({{{"text", d.text},
+                               {"index", d.index},
+                               {"logprobs", with_logprobs ? LegacyLogprobs(d.logprobs, 0) : Json()},
+                               {"finish_reason", FinishReason(d.finish_reason)}}});
+  if (include_usage) j["usage"] = nullptr;
+  return j;
+}
+
+Json UsageChunk(const ResponseMeta& meta, const char* object, const Usage& usage) {
+  Json j = Envelope(meta, object);
+  j["choices"] = Json::array();
+  j["usage"] = UsageObject(usage);
+  return j;
+}
+
+Json ModelObject(const std::string& id, int64_t created) {
+  return {{"id", id}, {"object", "model"}, {"created", created}, {"owned_by", "autan"}};
+}
+
+Json ModelList(const std::string& id, int64_t created) {
+  return {{"object", "list"}, {"data", Json::array({ModelObject(id, created)})}};
+}
+
+}  // namespace autan::server

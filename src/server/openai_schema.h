@@ -1,0 +1,45 @@
+// OpenAI's API on the wire: request bodies of /v1/chat/completions and
+// /v1/completions into api_types structs, and results into OpenAI's response
+// objects and stream chunks. Mistral's additions live in mistral_schema.h.
+#pragma once
+
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "server/api_error.h"
+#include "server/api_types.h"
+
+namespace autan::server {
+
+using Json = nlohmann::ordered_json;
+
+// A request body: a JSON object, or a 400 saying where the JSON broke.
+std::optional<ApiError> ParseJsonBody(std::string_view body, Json& out);
+
+// n_vocab bounds token ids (logit_bias, prompts given as ids).
+std::optional<ApiError> ParseChatRequest(const Json& body, int32_t n_vocab, ChatRequest& out);
+std::optional<ApiError> ParseCompletionRequest(const Json& body, int32_t n_vocab,
+                                               CompletionRequest& out);
+
+// "chat.completion" / "text_completion" with every choice and the usage.
+Json ChatCompletionObject(const ResponseMeta& meta, const std::vector<ChoiceOutput>& choices,
+                          bool with_logprobs, const Usage& usage);
+Json TextCompletionObject(const ResponseMeta& meta, const std::vector<ChoiceOutput>& choices,
+                          bool with_logprobs, const Usage& usage);
+
+// Stream chunks. The first chunk of each chat choice carries the role.
+Json ChatRoleChunk(const ResponseMeta& meta, int32_t index, bool include_usage);
+Json ChatDeltaChunk(const ResponseMeta& meta, const ChoiceDelta& delta, bool with_logprobs,
+                    bool include_usage);
+Json TextDeltaChunk(const ResponseMeta& meta, const ChoiceDelta& delta, bool with_logprobs,
+                    bool include_usage);
+// The last chunk when stream_options.include_usage: no choices, the usage.
+Json UsageChunk(const ResponseMeta& meta, const char* object, const Usage& usage);
+
+Json ModelObject(const std::string& id, int64_t created);
+Json ModelList(const std::string& id, int64_t created);
+
+}  // namespace autan::server

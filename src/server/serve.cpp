@@ -1,0 +1,100 @@
+#include "server/serve.h"
+
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <thread>
+
+#include "model/model.h"
+#include "runtime/scheduler.h"
+#include "server/access_log.h"
+#include "server/api_service.h"
+#include "server/auth.h"
+#include "server/http_server.h"
+
+namespace autan::server {
+namespace {
+
+// Waits for the engine and every open response, then stops the I/O threads.
+void Drain(Scheduler& scheduler, HttpServer& http) {
+  scheduler.Drain();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (http.open_responses() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  http.Stop();
+}
+
+}  // namespace
+
+Status Serve(const ServeOptions& o) {
+  std::optional<ApiKeys> keys;
+  if (!o.api_keys_file.empty()) {
+    Result<ApiKeys> loaded = ApiKeys::Load(o.api_keys_file);
+    if (!loaded.ok()) return loaded.error();
+    keys.emplace(std::move(loaded).value());
+  } else if (!IsLoopbackHost(o.host) && !o.insecure_no_auth) {
+    return Fail(
+        "refusing to serve on %s without API keys: other machines could reach it; "
+        "pass --api-keys FILE (or --insecure-no-auth)",
+        o.host.c_str());
+  }
+  Result<std::shared_ptr<const Model>> model = Model::Load(o.model_path);
+  if (!model.ok()) return model.error();
+  const int32_t ctx = o.ctx > 0 ? o.ctx : std::min((*model)->config().context_length, 4096);
+  Result<std::unique_ptr<Scheduler>> scheduler =
+      Scheduler::Create(*model, {.n_parallel = o.parallel,
+                                 .n_ctx = ctx,
+                                 .max_batch_tokens = std::max(512, o.parallel),
+                                 .max_queue = o.max_queue,
+                                 .threads = o.threads});
+  if (!scheduler.ok()) return scheduler.error();
+  ServiceOptions service_options;
+  const std::string model_id =
+      o.model_id.empty() ? std::filesystem::path(o.model_path).stem().string() : o.model_id;
+  service_options.model_id = model_id;
+  service_options.chat_template = o.chat_template;
+  service_options.keys = std::move(keys);
+  Result<std::unique_ptr<ApiService>> service =
+      ApiService::Create(*model, **scheduler, std::move(service_options));
+  if (!service.ok()) return service.error();
+  ApiService& api = **service;
+
+  AccessLog log(stderr);
+  HttpServerOptions http_options{
+      .host = o.host, .port = o.port, .threads = o.http_threads, .max_body = o.max_body};
+  Result<std::unique_ptr<HttpServer>> http = HttpServer::Create(
+      http_options,
+      [&api](const HttpRequest& req, const std::shared_ptr<Exchange>& ex) { api.Handle(req, ex); },
+      [&api, &log](const AccessRecord& r) {
+        api.metrics().CountRequest(r.route.empty() ? "unmatched" : r.route, r.status);
+        api.metrics().ObserveRequest(r.seconds);
+        log.Write(r);
+      });
+  if (!http.ok()) return http.error();
+  HttpServer& server = **http;
+  std::fprintf(stderr, "autan: serving %s as '%s' on http://%s:%u (%d parallel, context %d, %s)\n",
+               o.model_path.c_str(), model_id.c_str(), o.host.c_str(),
+               static_cast<unsigned>(server.port()), o.parallel, ctx,
+               api.prompter().description().c_str());
+  std::fflush(stderr);
+
+  std::thread drainer;
+  std::atomic<int> signals{0};
+  server.Run([&](int) {
+    if (signals.fetch_add(1) > 0) return server.Stop();  // a second signal: stop now
+    std::fprintf(stderr, "autan: shutting down; finishing the requests in flight\n");
+    api.BeginDrain();
+    server.StopAccepting();
+    drainer = std::thread([&] { Drain(**scheduler, server); });
+  });
+  if (drainer.joinable()) drainer.join();
+  // The engine goes first: its last callbacks post to the (stopped) I/O context.
+  scheduler->reset();
+  service->reset();
+  http->reset();
+  std::fprintf(stderr, "autan: stopped\n");
+  return {};
+}
+
+}  // namespace autan::server

@@ -1,0 +1,34 @@
+// `autan serve`: loads the model, starts the engine and the HTTP server, and
+// serves until SIGINT or SIGTERM, then shuts down gracefully: no new
+// connections, new requests get 503, requests in flight finish.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "core/result.h"
+
+namespace autan::server {
+
+struct ServeOptions {
+  std::string model_path;
+  std::string host = "127.0.0.1";
+  uint16_t port = 8080;
+  int32_t parallel = 4;
+  int32_t ctx = 0;  // per sequence; 0: the model's, at most 4096
+  int threads = 1;
+  int http_threads = 2;
+  std::string api_keys_file;  // "": no keys
+  bool insecure_no_auth = false;
+  size_t max_body = size_t{8} << 20;
+  int32_t max_queue = 64;
+  std::string model_id;       // "": the file name without .gguf
+  std::string chat_template;  // "": the model's own
+};
+
+// Fails before serving on a bad model, keys file, address or option; a
+// non-loopback host needs keys unless insecure_no_auth. Returns once shut down.
+Status Serve(const ServeOptions& options);
+
+}  // namespace autan::server

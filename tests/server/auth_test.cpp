@@ -1,0 +1,70 @@
+#include "server/auth.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "server/sha256.h"
+
+namespace autan::server {
+namespace {
+
+// FIPS 180-4 / NIST CAVP example digests.
+TEST(Sha256, MatchesNistVectors) {
+  EXPECT_EQ(Sha256Hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(Sha256Hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
+            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+  EXPECT_EQ(Sha256Hex(std::string(1000000, 'a')),
+            "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+}
+
+TEST(Sha256, HandlesEveryTailLength) {
+  // Lengths around the one- and two-block padding boundary, checked against
+  // sha256sum's digests of 'a' * n.
+  EXPECT_EQ(Sha256Hex(std::string(55, 'a')),
+            "9f4390f8d30c2dd92ec9f095b65e2b9ae9b0a925a5258e241c9f1e910f734318");
+  EXPECT_EQ(Sha256Hex(std::string(56, 'a')),
+            "b35439a4ac6f0948b6d6f9e3c6af0f5f590ce20f1bde7090ef7970686ec6738a");
+  EXPECT_EQ(Sha256Hex(std::string(64, 'a')),
+            "ffe054fe7ae0cb6dc65c3af9b61d5209f439851db43d0ba5997337df154668eb");
+}
+
+TEST(ApiKeys, AcceptsListedKeysOnly) {
+  const std::string file =
+      "# team keys\n" + KeyFileLine("sk-alpha") + "  alpha\n\n" + KeyFileLine("sk-beta") + "\r\n";
+  Result<ApiKeys> keys = ApiKeys::Parse(file, "keys.txt");
+  ASSERT_TRUE(keys.ok()) << keys.error().message;
+  EXPECT_EQ(keys->size(), 2u);
+  EXPECT_TRUE(keys->Check("Bearer sk-alpha"));
+  EXPECT_TRUE(keys->Check("bearer sk-beta"));
+  EXPECT_FALSE(keys->Check("Bearer sk-gamma"));
+  EXPECT_FALSE(keys->Check("Bearer sk-alph"));
+  EXPECT_FALSE(keys->Check("sk-alpha"));
+  EXPECT_FALSE(keys->Check("Bearer "));
+  EXPECT_FALSE(keys->Check(""));
+  EXPECT_FALSE(keys->Check("Basic sk-alpha"));
+}
+
+TEST(ApiKeys, RejectsMalformedLinesByNumber) {
+  Result<ApiKeys> keys = ApiKeys::Parse(KeyFileLine("a") + "\nsk-plaintext-key\n", "keys.txt");
+  ASSERT_FALSE(keys.ok());
+  EXPECT_NE(keys.error().message.find("keys.txt:2"), std::string::npos) << keys.error().message;
+  EXPECT_FALSE(ApiKeys::Parse("# only a comment\n", "k").ok());
+  EXPECT_FALSE(ApiKeys::Parse(std::string(63, 'a'), "k").ok());
+  EXPECT_FALSE(ApiKeys::Parse(std::string(64, 'g'), "k").ok());
+}
+
+TEST(Auth, LoopbackHosts) {
+  EXPECT_TRUE(IsLoopbackHost("127.0.0.1"));
+  EXPECT_TRUE(IsLoopbackHost("127.1.2.3"));
+  EXPECT_TRUE(IsLoopbackHost("localhost"));
+  EXPECT_TRUE(IsLoopbackHost("::1"));
+  EXPECT_FALSE(IsLoopbackHost("0.0.0.0"));
+  EXPECT_FALSE(IsLoopbackHost("::"));
+  EXPECT_FALSE(IsLoopbackHost("10.0.0.1"));
+  EXPECT_FALSE(IsLoopbackHost("127.0.0.1.example.com"));
+}
+
+}  // namespace
+}  // namespace autan::server
