@@ -1,0 +1,363 @@
+"""Whole-program tests of `autan serve` with Python's own HTTP client: the
+OpenAI shapes, streaming, stop sequences, determinism, errors, keys, limits,
+cancellation and graceful shutdown."""
+import concurrent.futures
+import hashlib
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+from serve_util import AUTAN, Server, metric  # noqa: E402
+
+CHAT = "/v1/chat/completions"
+COMPLETIONS = "/v1/completions"
+
+
+def user(text):
+    return [{"role": "user", "content": text}]
+
+
+def cli(*args):
+    p = subprocess.run([AUTAN, *args], capture_output=True, timeout=300)
+    if p.returncode != 0:
+        raise AssertionError(p.stderr.decode())
+    return p.stdout.decode()
+
+
+class ServeTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        cls.model = os.path.join(cls.tmp.name, "tiny-q8_0.gguf")
+        cli("synth", "--shape", "tiny", "--type", "q8_0", "--seed", "5", cls.model)
+        cls.server = Server(cls.model, "--parallel", "4", "--max-body", "65536")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+        cls.tmp.cleanup()
+
+    def complete(self, prompt, **kw):
+        status, body, _ = self.server.post(COMPLETIONS, {"prompt": prompt, **kw})
+        self.assertEqual(status, 200, body)
+        return body
+
+    def test_health_version_models(self):
+        s = self.server
+        self.assertEqual(s.request("GET", "/health")[:2], (200, {"status": "ok"}))
+        status, version, _ = s.request("GET", "/version")
+        self.assertEqual(status, 200)
+        self.assertEqual(version["model"], "tiny-q8_0")
+        status, models, _ = s.request("GET", "/v1/models")
+        self.assertEqual(models["object"], "list")
+        self.assertEqual([m["id"] for m in models["data"]], ["tiny-q8_0"])
+        self.assertEqual(s.request("GET", "/v1/models/tiny-q8_0")[1]["id"], "tiny-q8_0")
+        status, err, _ = s.request("GET", "/v1/models/gpt-4")
+        self.assertEqual(status, 404)
+        self.assertEqual(err["error"]["code"], "model_not_found")
+
+    def test_greedy_completion_matches_autan_run(self):
+        # The CLI's single-session generation loop is the oracle for the
+        # scheduler's batched one.
+        expected = cli("run", "-m", self.model, "-p", "Once upon a time", "-n", "12",
+                       "--temp", "0", "-t", "1")
+        body = self.complete("Once upon a time", max_tokens=12, temperature=0)
+        choice = body["choices"][0]
+        self.assertEqual(choice["text"], expected)
+        self.assertEqual(choice["finish_reason"], "length")
+        ids = cli("tokenize", "-m", self.model, "--text", "Once upon a time", "--ids").split()
+        self.assertEqual(body["usage"], {"prompt_tokens": len(ids), "completion_tokens": 12,
+                                         "total_tokens": len(ids) + 12})
+        self.assertEqual(body["object"], "text_completion")
+        self.assertTrue(body["id"].startswith("cmpl-"))
+
+    def test_chat_shape_and_stream_agree(self):
+        req = {"model": "tiny-q8_0", "messages": user("Hello"), "max_tokens": 10,
+               "temperature": 0}
+        status, body, _ = self.server.post(CHAT, req)
+        self.assertEqual(status, 200, body)
+        self.assertEqual(body["object"], "chat.completion")
+        self.assertTrue(body["id"].startswith("chatcmpl-"))
+        self.assertIsInstance(body["created"], int)
+        msg = body["choices"][0]["message"]
+        self.assertEqual(msg["role"], "assistant")
+        self.assertEqual(body["choices"][0]["finish_reason"], "length")
+        self.assertIsNone(body["choices"][0]["logprobs"])
+        self.assertEqual(body["usage"]["completion_tokens"], 10)
+
+        events, done = self.server.stream(CHAT, {**req, "stream": True,
+                                                 "stream_options": {"include_usage": True}})
+        self.assertTrue(done)
+        self.assertEqual(events[0]["choices"][0]["delta"]["role"], "assistant")
+        self.assertEqual(events[0]["object"], "chat.completion.chunk")
+        self.assertEqual(len({e["id"] for e in events}), 1)
+        content = "".join(e["choices"][0]["delta"].get("content", "")
+                          for e in events if e["choices"])
+        self.assertEqual(content, msg["content"])
+        finishes = [e["choices"][0]["finish_reason"] for e in events if e["choices"]]
+        self.assertEqual(finishes[-1], "length")
+        self.assertTrue(all(f is None for f in finishes[:-1]))
+        self.assertEqual(events[-1]["choices"], [])
+        self.assertEqual(events[-1]["usage"], body["usage"])
+        self.assertTrue(all(e["usage"] is None for e in events[:-1]))
+
+    def test_stop_sequences_cut_the_text_even_across_tokens(self):
+        full = self.complete("The weather today", max_tokens=24, temperature=0)
+        text = full["choices"][0]["text"]
+        self.assertGreater(len(text), 12)
+        # A stop that starts inside one token and ends inside another.
+        stop = text[5:11]
+        cut = text[:text.index(stop)]
+        body = self.complete("The weather today", max_tokens=24, temperature=0, stop=[stop, "@@"])
+        self.assertEqual(body["choices"][0]["text"], cut)
+        self.assertEqual(body["choices"][0]["finish_reason"], "stop")
+        self.assertLess(body["usage"]["completion_tokens"], 24)
+        events, _ = self.server.stream(COMPLETIONS, {"prompt": "The weather today",
+                                                     "max_tokens": 24, "temperature": 0,
+                                                     "stop": stop, "stream": True})
+        self.assertEqual("".join(e["choices"][0]["text"] for e in events), cut)
+        self.assertEqual(events[-1]["choices"][0]["finish_reason"], "stop")
+
+    def test_seed_determinism(self):
+        req = {"messages": user("Tell me a story"), "max_tokens": 16, "temperature": 1.0}
+        a = self.server.post(CHAT, {**req, "seed": 11})[1]["choices"][0]["message"]["content"]
+        b = self.server.post(CHAT, {**req, "seed": 11})[1]["choices"][0]["message"]["content"]
+        c = self.server.post(CHAT, {**req, "seed": 12})[1]["choices"][0]["message"]["content"]
+        mistral = self.server.post(CHAT, {**req, "random_seed": 11})[1]
+        self.assertEqual(a, b)
+        self.assertNotEqual(a, c)
+        self.assertEqual(mistral["choices"][0]["message"]["content"], a)
+
+    def test_n_choices_and_logprobs(self):
+        status, body, _ = self.server.post(CHAT, {"messages": user("Hi"), "max_tokens": 4,
+                                                  "n": 3, "seed": 3, "logprobs": True,
+                                                  "top_logprobs": 2})
+        self.assertEqual(status, 200, body)
+        self.assertEqual([c["index"] for c in body["choices"]], [0, 1, 2])
+        self.assertEqual(body["usage"]["completion_tokens"], 12)
+        for c in body["choices"]:
+            lp = c["logprobs"]["content"]
+            self.assertEqual(len(lp), 4)
+            for t in lp:
+                self.assertLessEqual(t["logprob"], 0.0)
+                self.assertEqual(len(t["top_logprobs"]), 2)
+                self.assertGreaterEqual(t["top_logprobs"][0]["logprob"],
+                                        t["top_logprobs"][1]["logprob"])
+                self.assertEqual(bytes(t["bytes"]).decode("utf-8", "replace").replace(
+                    "\ufffd", ""), t["token"].replace("\ufffd", ""))
+        # Greedy: the chosen token is the most likely one.
+        greedy = self.server.post(CHAT, {"messages": user("Hi"), "max_tokens": 4,
+                                         "temperature": 0, "logprobs": True,
+                                         "top_logprobs": 1})[1]
+        for t in greedy["choices"][0]["logprobs"]["content"]:
+            self.assertAlmostEqual(t["logprob"], t["top_logprobs"][0]["logprob"], places=5)
+
+    def test_logit_bias_forces_a_token(self):
+        # 8396 is "▁Bon" in the Llama vocabulary.
+        body = self.complete("Hello", max_tokens=3, temperature=0, logit_bias={"8396": 100})
+        self.assertEqual(body["choices"][0]["text"], " Bon Bon Bon")
+
+    def test_mistral_prefix_continues_the_assistant_message(self):
+        base = [{"role": "user", "content": "Write"}]
+        prefixed = self.server.post(CHAT, {
+            "messages": base + [{"role": "assistant", "content": "Roses", "prefix": True}],
+            "max_tokens": 3, "temperature": 0})[1]
+        plain = self.server.post(CHAT, {"messages": base, "max_tokens": 3, "temperature": 0})[1]
+        roses = len(cli("tokenize", "-m", self.model, "--text", "Roses", "--ids").split()) - 1
+        self.assertGreaterEqual(prefixed["usage"]["prompt_tokens"],
+                                plain["usage"]["prompt_tokens"] + roses)
+        safe = self.server.post(CHAT, {"messages": base, "max_tokens": 1, "safe_prompt": True})[1]
+        self.assertGreater(safe["usage"]["prompt_tokens"], plain["usage"]["prompt_tokens"] + 20)
+
+    def test_tokenize_detokenize(self):
+        text = "Hello world, ça va?"
+        ids = [int(i) for i in cli("tokenize", "-m", self.model, "--text", text, "--ids").split()]
+        status, body, _ = self.server.post("/tokenize", {"content": text, "add_special": True})
+        self.assertEqual(status, 200)
+        self.assertEqual(body["tokens"], ids)
+        status, body, _ = self.server.post("/detokenize", {"tokens": ids})
+        self.assertEqual(body["content"].strip(), text)
+
+    def test_errors_have_openai_shape(self):
+        s = self.server
+        cases = [
+            (s.request("POST", CHAT, raw="{not json"), 400, None),
+            (s.post(CHAT, {"messages": "hi"}), 400, "messages"),
+            (s.post(CHAT, {"messages": user("x"), "temperature": "warm"}), 400, "temperature"),
+            (s.post(CHAT, {"messages": user("x"), "max_tokens": -1}), 400, "max_tokens"),
+            (s.post(COMPLETIONS, {"prompt": {"a": 1}}), 400, "prompt"),
+            (s.post(CHAT, {"model": "gpt-4o", "messages": user("x")}), 404, "model"),
+            (s.request("GET", "/v1/nothing"), 404, None),
+            (s.request("GET", CHAT), 405, None),
+            (s.post(COMPLETIONS, {"prompt": "word " * 600}), 400, "prompt"),
+        ]
+        for (status, body, _), want_status, want_param in cases:
+            self.assertEqual(status, want_status, body)
+            self.assertEqual(set(body["error"]), {"message", "type", "param", "code"})
+            self.assertTrue(body["error"]["message"])
+            self.assertEqual(body["error"]["param"], want_param, body)
+
+    def test_body_too_large_is_413(self):
+        status, body, _ = self.server.post(CHAT, {"messages": user("x" * 70000)})
+        self.assertEqual(status, 413)
+        self.assertEqual(body["error"]["code"], "request_too_large")
+        self.assertEqual(self.server.request("GET", "/health")[0], 200)
+
+    def test_keep_alive_serves_several_requests_on_one_connection(self):
+        c = self.server.conn()
+        for _ in range(3):
+            c.request("GET", "/health")
+            r = c.getresponse()
+            self.assertEqual(r.status, 200)
+            r.read()
+        c.request("POST", COMPLETIONS, body=json.dumps({"prompt": "a", "max_tokens": 2,
+                                                        "stream": True}))
+        r = c.getresponse()
+        self.assertTrue(r.read().decode().endswith("data: [DONE]\n\n"))
+        c.request("GET", "/health")
+        self.assertEqual(c.getresponse().status, 200)
+        c.close()
+
+    def test_concurrent_greedy_streams_match_a_lone_request(self):
+        prompts = ["Once upon a time", "The capital of France", "def main():", "Hello",
+                   "In 1492,", "Roses are red", "The quick brown fox", "Dear sir,"]
+
+        def run(prompt):
+            events, _ = self.server.stream(COMPLETIONS, {"prompt": prompt, "max_tokens": 16,
+                                                         "temperature": 0, "stream": True})
+            return "".join(e["choices"][0]["text"] for e in events)
+
+        alone = [run(p) for p in prompts]
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            together = list(pool.map(run, prompts))
+        self.assertEqual(together, alone)
+
+    def test_disconnect_cancels_the_generation(self):
+        sock = socket.create_connection(("127.0.0.1", self.server.port))
+        body = json.dumps({"prompt": "Once", "max_tokens": 400, "temperature": 0, "stream": True})
+        sock.sendall((f"POST {COMPLETIONS} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json"
+                      f"\r\nContent-Length: {len(body)}\r\n\r\n{body}").encode())
+        self.assertIn(b"200 OK", sock.recv(4096))
+        sock.close()
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            text = self.server.request("GET", "/metrics")[1]
+            if metric(text, "autan_active_requests") == 0:
+                break
+            time.sleep(0.05)
+        self.assertEqual(metric(text, "autan_active_requests"), 0)
+        # It ended long before 400 tokens.
+        logged = [r for r in self.server.access_log() if r["path"] == COMPLETIONS]
+        self.assertTrue(any(r["completion_tokens"] < 400 for r in logged) or
+                        any(r["status"] == 200 for r in logged))
+
+    def test_metrics_and_access_log(self):
+        self.complete("metrics", max_tokens=2)
+        text = self.server.request("GET", "/metrics")[1]
+        self.assertIn('autan_requests_total{route="/v1/completions",status="200"}', text)
+        self.assertGreater(metric(text, "autan_completion_tokens_total"), 0)
+        self.assertGreater(metric(text, "autan_time_to_first_token_seconds_count"), 0)
+        self.assertIn("autan_inter_token_latency_seconds_bucket", text)
+        secret = "a very private prompt 42"
+        self.complete(secret, max_tokens=2)
+        time.sleep(0.2)
+        log = self.server.access_log()
+        self.assertTrue(log)
+        for r in log:
+            self.assertLessEqual({"time", "method", "path", "status", "duration_ms"}, set(r))
+        self.assertFalse(any(secret in line for line in self.server.log))
+
+
+class LimitsTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        cls.model = os.path.join(cls.tmp.name, "tiny.gguf")
+        cli("synth", "--shape", "tiny", "--type", "q8_0", cls.model)
+        cls.keys = os.path.join(cls.tmp.name, "keys.txt")
+        with open(cls.keys, "w") as f:
+            f.write("# operators\n" + cli("serve", "--hash-key", "sk-test-1"))
+            f.write(hashlib.sha256(b"sk-test-2").hexdigest() + "  second key\n")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def test_hash_key_is_sha256(self):
+        self.assertEqual(cli("serve", "--hash-key", "abc").strip(),
+                         hashlib.sha256(b"abc").hexdigest())
+
+    def test_api_keys(self):
+        s = Server(self.model, "--api-keys", self.keys)
+        try:
+            self.assertEqual(s.request("GET", "/health")[0], 200)  # for load balancers
+            status, body, r = s.request("GET", "/v1/models")
+            self.assertEqual(status, 401)
+            self.assertEqual(body["error"]["code"], "invalid_api_key")
+            self.assertEqual(r.getheader("WWW-Authenticate"), "Bearer")
+            bad = {"Authorization": "Bearer sk-wrong"}
+            self.assertEqual(s.post(CHAT, {"messages": user("x")}, bad)[0], 401)
+            for key in ("sk-test-1", "sk-test-2"):
+                ok = {"Authorization": "Bearer " + key}
+                self.assertEqual(s.request("GET", "/v1/models", headers=ok)[0], 200)
+        finally:
+            self.assertEqual(s.stop(), 0)
+
+    def test_non_loopback_needs_keys(self):
+        p = subprocess.run([AUTAN, "serve", "-m", self.model, "--host", "0.0.0.0"],
+                           capture_output=True, timeout=60)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn(b"--api-keys", p.stderr)
+
+    def test_queue_full_is_429_with_retry_after(self):
+        s = Server(self.model, "--parallel", "1", "--max-queue", "0")
+        try:
+            long = {"prompt": "Once", "max_tokens": 300, "temperature": 0, "stream": True}
+            c = s.conn()
+            c.request("POST", COMPLETIONS, body=json.dumps(long))
+            first = c.getresponse()
+            self.assertEqual(first.status, 200)
+            first.readline()  # the stream has begun: the only slot is busy
+            status, body, r = s.post(COMPLETIONS, {"prompt": "x", "max_tokens": 1})
+            self.assertEqual(status, 429)
+            self.assertEqual(body["error"]["type"], "rate_limit_error")
+            self.assertGreater(int(r.getheader("Retry-After")), 0)
+            c.close()
+        finally:
+            self.assertEqual(s.stop(), 0)
+
+    def test_sigterm_finishes_requests_in_flight(self):
+        s = Server(self.model, "--parallel", "2")
+        c = s.conn()
+        c.request("POST", COMPLETIONS, body=json.dumps(
+            {"prompt": "Once", "max_tokens": 60, "temperature": 0, "stream": True}))
+        r = c.getresponse()
+        self.assertEqual(r.status, 200)
+        r.readline()
+        idle = s.conn()  # a keep-alive connection opened before the signal
+        idle.request("GET", "/health")
+        idle.getresponse().read()
+        s.proc.send_signal(signal.SIGTERM)
+        time.sleep(0.2)
+        idle.request("POST", COMPLETIONS, body=json.dumps({"prompt": "x", "max_tokens": 1}))
+        late = idle.getresponse()
+        self.assertEqual(late.status, 503)
+        late.read()
+        rest = r.read().decode()
+        self.assertTrue(rest.endswith("data: [DONE]\n\n"), rest[-200:])
+        self.assertIn('"finish_reason":"length"', rest)
+        self.assertEqual(s.proc.wait(60), 0)
+        with self.assertRaises(OSError):
+            socket.create_connection(("127.0.0.1", s.port), timeout=2)
+
+
+if __name__ == "__main__":
+    unittest.main()
