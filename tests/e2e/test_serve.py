@@ -177,6 +177,39 @@ class ServeTest(unittest.TestCase):
         safe = self.server.post(CHAT, {"messages": base, "max_tokens": 1, "safe_prompt": True})[1]
         self.assertGreater(safe["usage"]["prompt_tokens"], plain["usage"]["prompt_tokens"] + 20)
 
+    def test_json_schema_output_is_valid(self):
+        schema = {"type": "object", "additionalProperties": False,
+                  "required": ["name", "age", "tags"],
+                  "properties": {"name": {"type": "string", "maxLength": 12},
+                                 "age": {"type": "integer"},
+                                 "tags": {"type": "array", "items": {"enum": ["x", "y"]}}}}
+        fmt = {"type": "json_schema", "json_schema": {"name": "person", "schema": schema}}
+        for seed in (1, 2, 3):
+            status, body, _ = self.server.post(CHAT, {"messages": user("Who?"), "seed": seed,
+                                                      "max_tokens": 300, "response_format": fmt})
+            self.assertEqual(status, 200, body)
+            self.assertEqual(body["choices"][0]["finish_reason"], "stop")
+            value = json.loads(body["choices"][0]["message"]["content"])
+            self.assertEqual(set(value), {"name", "age", "tags"})
+            self.assertIsInstance(value["name"], str)
+            self.assertLessEqual(len(value["name"]), 12)
+            self.assertIsInstance(value["age"], int)
+            self.assertTrue(all(t in ("x", "y") for t in value["tags"]))
+        # Any object. A random model rarely closes one by chance, so the
+        # closing tokens get a push; the constraint still decides where they fit.
+        closing = self.server.post("/tokenize", {"content": "{}"})[1]["tokens"]
+        bias = {str(t): 15 for t in closing}
+        for seed in (1, 2):
+            body = self.server.post(CHAT, {"messages": user("x"), "max_tokens": 200, "seed": seed,
+                                           "logit_bias": bias,
+                                           "response_format": {"type": "json_object"}})[1]
+            self.assertEqual(body["choices"][0]["finish_reason"], "stop", body)
+            self.assertIsInstance(json.loads(body["choices"][0]["message"]["content"]), dict)
+        bad = {"type": "json_schema", "json_schema": {"schema": {"patternProperties": {}}}}
+        status, body, _ = self.server.post(CHAT, {"messages": user("x"), "response_format": bad})
+        self.assertEqual(status, 400)
+        self.assertIn("patternProperties", body["error"]["message"])
+
     def test_tokenize_detokenize(self):
         text = "Hello world, ça va?"
         ids = [int(i) for i in cli("tokenize", "-m", self.model, "--text", text, "--ids").split()]
