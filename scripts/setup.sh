@@ -23,3 +23,19 @@ if ((${#missing[@]})); then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
+
+# Node.js for the client tests (tests/e2e/clients), unless one is installed.
+if ! command -v npm >/dev/null 2>&1; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "setup: installing nodejs npm"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends nodejs npm
+fi
+
+# The official OpenAI and Mistral SDKs, at the versions package-lock.json pins.
+clients="$(dirname "$0")/../tests/e2e/clients"
+if [ ! -d "$clients/node_modules" ]; then
+  echo "setup: installing the API client SDKs for the end-to-end tests"
+  npm ci --prefix "$clients" --no-audit --no-fund
+fi

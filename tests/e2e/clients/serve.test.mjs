@@ -1,0 +1,242 @@
+// autan serve against the official OpenAI and Mistral SDKs (node:test).
+// Needs AUTAN_BIN; starts its own servers on free loopback ports.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createHash } from "node:crypto";
+import OpenAI from "openai";
+import { Mistral } from "@mistralai/mistralai";
+
+const AUTAN = process.env.AUTAN_BIN;
+assert.ok(AUTAN, "AUTAN_BIN must name the autan binary");
+const KEY = "sk-autan-e2e";
+const MODEL = "tiny";
+
+function startServer(model, args) {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(AUTAN, ["serve", "-m", model, "--port", "0", "-t", "2", ...args], {
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let log = "";
+    const timer = setTimeout(() => reject(new Error("autan serve did not start: " + log)), 60000);
+    proc.stderr.on("data", (d) => {
+      log += d.toString();
+      const m = log.match(/on http:\/\/[^ ]+:(\d+) /);
+      if (m && timer) {
+        clearTimeout(timer);
+        resolve({ proc, port: Number(m[1]) });
+      }
+    });
+    proc.on("exit", (code) => reject(new Error(`autan serve exited ${code}: ${log}`)));
+  });
+}
+
+function stopServer(server) {
+  return new Promise((resolve) => {
+    if (server.proc.exitCode !== null) return resolve(server.proc.exitCode);
+    server.proc.removeAllListeners("exit");
+    server.proc.on("exit", (code) => resolve(code));
+    server.proc.kill("SIGTERM");
+  });
+}
+
+const tmp = mkdtempSync(join(tmpdir(), "autan-clients-"));
+const modelPath = join(tmp, `${MODEL}.gguf`);
+const keysPath = join(tmp, "keys.txt");
+let server, openai;
+
+before(async () => {
+  const synth = spawnSync(AUTAN, ["synth", "--shape", "tiny", "--type", "q8_0", "--seed", "9",
+                                  modelPath]);
+  assert.equal(synth.status, 0, synth.stderr?.toString());
+  writeFileSync(keysPath, createHash("sha256").update(KEY).digest("hex") + "\n");
+  server = await startServer(modelPath, ["--api-keys", keysPath, "--parallel", "8",
+                                         "--max-body", "32768"]);
+  openai = new OpenAI({ baseURL: `http://127.0.0.1:${server.port}/v1`, apiKey: KEY,
+                        maxRetries: 0 });
+});
+
+after(async () => {
+  if (server) assert.equal(await stopServer(server), 0);
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+const user = (content) => [{ role: "user", content }];
+
+async function streamText(params) {
+  const stream = await openai.chat.completions.create({ ...params, stream: true });
+  let text = "", finish = null, usage = null, first = true;
+  for await (const chunk of stream) {
+    if (chunk.usage) usage = chunk.usage;
+    if (!chunk.choices.length) continue;
+    const c = chunk.choices[0];
+    if (first) assert.equal(c.delta.role, "assistant");
+    first = false;
+    text += c.delta.content ?? "";
+    if (c.finish_reason) finish = c.finish_reason;
+  }
+  return { text, finish, usage };
+}
+
+describe("openai client", () => {
+  test("lists the model", async () => {
+    const models = await openai.models.list();
+    assert.deepEqual(models.data.map((m) => m.id), [MODEL]);
+    assert.equal((await openai.models.retrieve(MODEL)).id, MODEL);
+  });
+
+  test("chat, streamed and not, agree", async () => {
+    const params = { model: MODEL, messages: user("Hello"), max_tokens: 12, temperature: 0 };
+    const whole = await openai.chat.completions.create(params);
+    assert.equal(whole.object, "chat.completion");
+    assert.equal(whole.choices[0].message.role, "assistant");
+    assert.equal(whole.choices[0].finish_reason, "length");
+    assert.equal(whole.usage.completion_tokens, 12);
+    const streamed = await streamText({ ...params, stream_options: { include_usage: true } });
+    assert.equal(streamed.text, whole.choices[0].message.content);
+    assert.equal(streamed.finish, "length");
+    assert.deepEqual(streamed.usage, whole.usage);
+  });
+
+  test("completions and max_tokens", async () => {
+    const r = await openai.completions.create({ model: MODEL, prompt: "Once upon a time",
+                                                max_tokens: 5, temperature: 0 });
+    assert.equal(r.object, "text_completion");
+    assert.equal(r.usage.completion_tokens, 5);
+    assert.equal(r.choices[0].finish_reason, "length");
+    assert.ok(r.choices[0].text.length > 0);
+  });
+
+  test("stop sequences", async () => {
+    const params = { model: MODEL, prompt: "The weather", max_tokens: 24, temperature: 0 };
+    const text = (await openai.completions.create(params)).choices[0].text;
+    const stop = text.slice(4, 10);
+    const cut = text.slice(0, text.indexOf(stop));
+    const r = await openai.completions.create({ ...params, stop: [stop] });
+    assert.equal(r.choices[0].text, cut);
+    assert.equal(r.choices[0].finish_reason, "stop");
+    const streamed = await openai.completions.create({ ...params, stop, stream: true });
+    let s = "";
+    for await (const chunk of streamed) s += chunk.choices[0]?.text ?? "";
+    assert.equal(s, cut);
+  });
+
+  test("seed determinism", async () => {
+    const params = { model: MODEL, messages: user("A story"), max_tokens: 16, temperature: 1 };
+    const a = await openai.chat.completions.create({ ...params, seed: 4 });
+    const b = await openai.chat.completions.create({ ...params, seed: 4 });
+    const c = await openai.chat.completions.create({ ...params, seed: 5 });
+    assert.equal(a.choices[0].message.content, b.choices[0].message.content);
+    assert.notEqual(a.choices[0].message.content, c.choices[0].message.content);
+  });
+
+  test("json_schema output parses and fits the schema", async () => {
+    const schema = { type: "object", additionalProperties: false, required: ["city", "rank"],
+                     properties: { city: { type: "string", maxLength: 10 },
+                                   rank: { type: "integer" } } };
+    const r = await openai.chat.completions.create({
+      model: MODEL, messages: user("A city"), max_tokens: 200, seed: 1,
+      response_format: { type: "json_schema",
+                         json_schema: { name: "city", schema, strict: true } },
+    });
+    assert.equal(r.choices[0].finish_reason, "stop");
+    const value = JSON.parse(r.choices[0].message.content);
+    assert.deepEqual(Object.keys(value).sort(), ["city", "rank"]);
+    assert.equal(typeof value.city, "string");
+    assert.ok(value.city.length <= 10);
+    assert.ok(Number.isInteger(value.rank));
+  });
+
+  test("8 concurrent greedy streams equal each request alone", async () => {
+    const prompts = ["Once upon a time", "The capital", "def f():", "Hello", "In 1492",
+                     "Roses are red", "The quick brown fox", "Dear sir"];
+    const run = (p) => streamText({ model: MODEL, messages: user(p), max_tokens: 16,
+                                    temperature: 0 }).then((r) => r.text);
+    const alone = [];
+    for (const p of prompts) alone.push(await run(p));
+    const together = await Promise.all(prompts.map(run));
+    assert.deepEqual(together, alone);
+  });
+
+  test("errors: 400, 401, 404, 413", async () => {
+    const bad = await openai.chat.completions
+      .create({ model: MODEL, messages: user("x"), temperature: "hot" }).catch((e) => e);
+    assert.ok(bad instanceof OpenAI.BadRequestError);
+    assert.equal(bad.status, 400);
+    assert.equal(bad.param, "temperature");
+
+    const stranger = new OpenAI({ baseURL: openai.baseURL, apiKey: "sk-wrong", maxRetries: 0 });
+    const denied = await stranger.models.list().catch((e) => e);
+    assert.ok(denied instanceof OpenAI.AuthenticationError);
+    assert.equal(denied.status, 401);
+
+    const missing = await openai.chat.completions
+      .create({ model: "gpt-4o", messages: user("x") }).catch((e) => e);
+    assert.ok(missing instanceof OpenAI.NotFoundError);
+    assert.equal(missing.code, "model_not_found");
+
+    const big = await openai.chat.completions
+      .create({ model: MODEL, messages: user("x".repeat(40000)) }).catch((e) => e);
+    assert.ok(big instanceof OpenAI.APIError);
+    assert.equal(big.status, 413);
+  });
+});
+
+describe("openai client against a full queue", () => {
+  test("429 with Retry-After", async () => {
+    const busy = await startServer(modelPath, ["--parallel", "1", "--max-queue", "0"]);
+    try {
+      const client = new OpenAI({ baseURL: `http://127.0.0.1:${busy.port}/v1`, apiKey: "none",
+                                  maxRetries: 0 });
+      const long = await client.completions.create({ model: MODEL, prompt: "Once",
+                                                     max_tokens: 400, stream: true });
+      const it = long[Symbol.asyncIterator]();
+      await it.next();  // generating: the only slot is taken
+      const refused = await client.completions
+        .create({ model: MODEL, prompt: "x", max_tokens: 1 }).catch((e) => e);
+      assert.ok(refused instanceof OpenAI.RateLimitError);
+      assert.equal(refused.status, 429);
+      assert.ok(Number(refused.headers["retry-after"]) > 0);
+      long.controller.abort();
+    } finally {
+      assert.equal(await stopServer(busy), 0);
+    }
+  });
+});
+
+describe("mistral client", () => {
+  const mistral = () => new Mistral({ apiKey: KEY, serverURL: `http://127.0.0.1:${server.port}` });
+
+  test("chat.complete with Mistral's fields", async () => {
+    const m = mistral();
+    const a = await m.chat.complete({ model: MODEL, messages: user("Bonjour"), maxTokens: 8,
+                                      temperature: 0.7, randomSeed: 3 });
+    const b = await m.chat.complete({ model: MODEL, messages: user("Bonjour"), maxTokens: 8,
+                                      temperature: 0.7, randomSeed: 3 });
+    assert.equal(a.choices[0].message.content, b.choices[0].message.content);
+    assert.equal(a.usage.completionTokens, 8);
+    assert.equal(a.choices[0].finishReason, "length");
+    const safe = await m.chat.complete({ model: MODEL, messages: user("Bonjour"), maxTokens: 1,
+                                         safePrompt: true });
+    assert.ok(safe.usage.promptTokens > a.usage.promptTokens + 20);
+    const prefixed = await m.chat.complete({
+      model: MODEL, maxTokens: 4, temperature: 0,
+      messages: [...user("Write"), { role: "assistant", content: "Roses", prefix: true }],
+    });
+    assert.equal(typeof prefixed.choices[0].message.content, "string");
+  });
+
+  test("chat.stream agrees with chat.complete", async () => {
+    const m = mistral();
+    const params = { model: MODEL, messages: user("Salut"), maxTokens: 10, temperature: 0 };
+    const whole = await m.chat.complete(params);
+    let text = "";
+    for await (const event of await m.chat.stream(params)) {
+      text += event.data.choices[0]?.delta?.content ?? "";
+    }
+    assert.equal(text, whole.choices[0].message.content);
+  });
+});
