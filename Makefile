@@ -26,7 +26,8 @@ $(DEMO_MODEL): build
 	./build/release/autan synth --shape small --type q8_0 $(DEMO_MODEL)
 
 serve: build $(DEMO_MODEL)
-	./build/release/autan run -m $(DEMO_MODEL) -n 128
+	@echo "autan: starting the API on http://127.0.0.1:8080 (OpenAI/Mistral base URL http://127.0.0.1:8080/v1); Ctrl-C stops it"
+	./build/release/autan serve -m $(DEMO_MODEL) --host 127.0.0.1 --port 8080
 
 format:
 	git ls-files '*.cpp' '*.h' | xargs clang-format -i

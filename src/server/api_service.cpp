@@ -69,6 +69,7 @@ void ApiService::AddRoutes() {
       (this->*fn)(req, ex);
     };
   };
+  router_.Add("GET", "/", simple(&ApiService::Home));
   router_.Add("GET", "/health", simple(&ApiService::Health));
   router_.Add("GET", "/version", simple(&ApiService::Version));
   router_.Add("GET", "/metrics", simple(&ApiService::Prometheus));
@@ -86,8 +87,8 @@ void ApiService::AddRoutes() {
 void ApiService::Handle(const HttpRequest& request, const ExchangePtr& ex) {
   Router::Match m = router_.Find(request.method, request.path);
   ex->SetRoute(m.pattern.empty() ? "unmatched" : m.pattern);
-  if (m.pattern != "/health" && options_.keys &&
-      !options_.keys->Check(request.Header("authorization"))) {
+  const bool public_route = m.pattern == "/health" || m.pattern == "/";
+  if (!public_route && options_.keys && !options_.keys->Check(request.Header("authorization"))) {
     return SendErrorTo(ex, Unauthorized(request.Header("authorization").empty()
                                             ? "missing API key: send 'Authorization: Bearer KEY'"
                                             : "invalid API key"));
@@ -97,6 +98,20 @@ void ApiService::Handle(const HttpRequest& request, const ExchangePtr& ex) {
     return SendErrorTo(ex, Unavailable("the server is shutting down"));
   }
   (*m.handler)(request, m.param, ex);
+}
+
+// Where the chat web app will be; for now, how to reach the API.
+void ApiService::Home(const ExchangePtr& ex) {
+  HttpResponse r;
+  r.content_type = "text/html; charset=utf-8";
+  r.body =
+      "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>autan</title>"
+      "</head><body><h1>autan</h1><p>The chat app is not built yet. The API is here: point "
+      "an OpenAI or Mistral client at <code>/v1</code> on this host.</p><ul>"
+      "<li><a href=\"/v1/models\">/v1/models</a></li><li><a href=\"/health\">/health</a></li>"
+      "<li><a href=\"/metrics\">/metrics</a></li><li><a href=\"/version\">/version</a></li>"
+      "</ul></body></html>\n";
+  ex->Respond(std::move(r));
 }
 
 void ApiService::Health(const ExchangePtr& ex) {

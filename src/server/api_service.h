@@ -53,6 +53,7 @@ class ApiService {
   void AddRoutes();
 
   using ExchangePtr = std::shared_ptr<Exchange>;
+  void Home(const ExchangePtr& ex);
   void Health(const ExchangePtr& ex);
   void Version(const ExchangePtr& ex);
   void Models(const ExchangePtr& ex);

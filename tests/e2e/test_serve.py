@@ -53,6 +53,10 @@ class ServeTest(unittest.TestCase):
     def test_health_version_models(self):
         s = self.server
         self.assertEqual(s.request("GET", "/health")[:2], (200, {"status": "ok"}))
+        status, home, r = s.request("GET", "/")
+        self.assertEqual(status, 200)
+        self.assertTrue(r.getheader("Content-Type").startswith("text/html"))
+        self.assertIn("/v1", home)
         status, version, _ = s.request("GET", "/version")
         self.assertEqual(status, 200)
         self.assertEqual(version["model"], "tiny-q8_0")
