@@ -332,6 +332,46 @@ TEST(JsonConstraintGeneration, JsonObjectModeGivesObjects) {
   EXPECT_GE(finished, 20);
 }
 
+TEST(JsonConstraintGeneration, SamplerStepsGiveValidJson) {
+  // The hook a generation loop uses, with the real sampler on random logits
+  // that, like a model's, favour some tokens (here those that close things).
+  ASSERT_NE(LlamaVocab(), nullptr);
+  const TokenTrie& vocab = *LlamaVocab();
+  const std::vector<bool> is_structural = StructuralTokens(vocab);
+  const Schema schema = Schema::parse(kSchemas[3]);
+  auto c = JsonConstraint::FromSchema(schema, LlamaVocab());
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  std::vector<float> logits(vocab.n_vocab()), scratch;
+  int finished = 0;
+  constexpr int kSeeds = 10;
+  for (uint64_t seed = 0; seed < kSeeds; ++seed) {
+    SamplingParams params;
+    params.seed = seed;
+    params.temperature = 1.0f;
+    auto sampler = Sampler::Create(params, vocab.n_vocab());
+    ASSERT_TRUE(sampler.ok());
+    Rng rng(seed + 100);
+    for (int32_t id = 0; id < vocab.n_vocab(); ++id) {
+      logits[id] = static_cast<float>(rng.Normal() * 2.0) + (is_structural[id] ? 6.0f : 0.0f);
+    }
+    c->Reset();
+    std::string text;
+    for (int step = 0; step < 300 && !c->IsFinished(); ++step) {
+      Result<int32_t> token = SampleConstrained(*sampler, *c, logits, scratch);
+      ASSERT_TRUE(token.ok()) << token.error().message << " after " << text;
+      sampler->Accept(*token);
+      if (!vocab.IsEnd(*token)) text += vocab.piece(*token);
+    }
+    if (!c->IsFinished()) continue;
+    ++finished;
+    Json value;
+    ASSERT_TRUE(ParseStrict(text, value)) << text;
+    EXPECT_EQ(Validate(value, schema, schema, "#"), "") << text;
+  }
+  std::printf("sampled generations: %d of %d finished\n", finished, kSeeds);
+  EXPECT_GE(finished, kSeeds / 2);
+}
+
 TEST(JsonConstraintGeneration, EndTokensOnlyWhenComplete) {
   ASSERT_NE(LlamaVocab(), nullptr);
   const TokenTrie& vocab = *LlamaVocab();
@@ -397,8 +437,12 @@ void PrintTimes(const char* vocab, int32_t n_vocab, const char* what, std::vecto
 // Not a timed test: prints the time to compute one mask, for the record.
 TEST(JsonConstraintGeneration, MaskTimePerStep) {
   for (const char* name : {"ggml-vocab-llama-spm.gguf", "ggml-vocab-gpt-2.gguf"}) {
+    const auto start = std::chrono::steady_clock::now();
     auto vocab = LoadVocab(name);
     ASSERT_NE(vocab, nullptr);
+    std::printf("vocabulary load + TokenTrie, %s: %.0f ms\n", name,
+                std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+                    .count());
     std::vector<double> micros[kNumStepKinds];
     auto run = [&](JsonConstraint& c) {
       for (int seed = 0; seed < 5; ++seed) {

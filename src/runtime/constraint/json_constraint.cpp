@@ -167,4 +167,15 @@ Status JsonConstraint::AcceptText(std::string_view text) {
   return {};
 }
 
+Result<int32_t> SampleConstrained(Sampler& sampler, JsonConstraint& constraint,
+                                  std::span<const float> logits, std::vector<float>& scratch) {
+  scratch.assign(logits.begin(), logits.end());
+  if (constraint.MaskLogits(scratch) == 0) {
+    return Fail("no token can continue the JSON output");
+  }
+  const int32_t token = sampler.Sample(scratch);
+  AUTAN_TRY(constraint.Accept(token));
+  return token;
+}
+
 }  // namespace autan::constraint

@@ -6,8 +6,8 @@
 //
 //   auto vocab = TokenTrie::FromTokenizer(tokenizer);       // once per model
 //   auto c = JsonConstraint::FromSchema(schema, vocab);     // per request
-//   each step:  c->MaskLogits(logits); token = sampler.Sample(logits);
-//               c->Accept(token);  // stop on an end token (allowed only when complete)
+//   each step:  Result<int32_t> token = SampleConstrained(sampler, *c, logits, scratch);
+//               (stop on an end token: allowed only once the value is complete)
 #pragma once
 
 #include <cstdint>
@@ -21,6 +21,7 @@
 #include "runtime/constraint/json_grammar.h"
 #include "runtime/constraint/json_matcher.h"
 #include "runtime/constraint/token_trie.h"
+#include "runtime/sampler.h"
 
 namespace autan::constraint {
 
@@ -78,5 +79,13 @@ class JsonConstraint {
   std::vector<uint8_t> mask_;
   std::vector<Parse> a_, b_;
 };
+
+// One constrained decoding step: copies `logits` into `scratch`, masks them,
+// lets the sampler pick and advances the constraint. Errors when nothing may
+// follow (a vocabulary that cannot spell any continuation, or an end token
+// was already accepted), or when the sampler's fallback picked a refused
+// token (every allowed logit NaN or banned by logit_bias).
+Result<int32_t> SampleConstrained(Sampler& sampler, JsonConstraint& constraint,
+                                  std::span<const float> logits, std::vector<float>& scratch);
 
 }  // namespace autan::constraint
