@@ -96,6 +96,11 @@ for shape in ${shapes//,/ }; do
   done
 done
 
+# What ran, for the record: the binary and the tree this script lives in.
+tree="$(git -C "$here" describe --always --dirty 2>/dev/null || echo unknown)"
+printf '{"autan": "%s", "tree": "%s", "args": "-p %s -n %s -r %s --rounds %s"}\n' \
+  "$(realpath "$autan")" "$tree" "$n_prompt" "$n_gen" "$reps" "$rounds" >"$run_dir/meta.json"
+
 echo "compare.sh: measuring read bandwidth" >&2
 "$membw" --threads "$threads" --json >"$run_dir/membw.json"
 
@@ -113,9 +118,9 @@ run_engine() {
   fi
   if ((${#timer[@]})); then
     "${timer[@]}" -o "$base.rss" "${cmd[@]}" >"$base.json" 2>"$base.log" ||
-      die "$engine failed on $model, see $base.log"
+      die "$engine failed on $model, see $base.log (results so far: $run_dir)"
   else
-    "${cmd[@]}" >"$base.json" 2>"$base.log" || die "$engine failed on $model, see $base.log"
+    "${cmd[@]}" >"$base.json" 2>"$base.log" || die "$engine failed on $model, see $base.log (results so far: $run_dir)"
   fi
 }
 
@@ -136,4 +141,4 @@ for ((round = 1; round <= rounds; ++round)); do
 done
 
 "$python" "$here/compare_report.py" "$run_dir"
-echo "raw results: $run_dir" >&2
+echo "raw results: $run_dir (bench/compare_report.py reprints the table)" >&2

@@ -12,7 +12,6 @@ import json
 import os
 import re
 import statistics
-import subprocess
 import sys
 
 RUN_RE = re.compile(r"^(?P<model>.+)-t(?P<threads>\d+)-r(?P<round>\d+)-(?P<engine>llama|autan)\.json$")
@@ -29,14 +28,13 @@ def cpu_name():
     return "unknown CPU"
 
 
-def autan_commit():
-    here = os.path.dirname(os.path.abspath(__file__))
+def run_meta(run_dir):
+    """What compare.sh recorded about the run (binary, source tree, flags)."""
     try:
-        out = subprocess.run(["git", "-C", here, "describe", "--always", "--dirty"],
-                             capture_output=True, text=True, timeout=10)
-        return out.stdout.strip() or "unknown"
-    except OSError:
-        return "unknown"
+        with open(os.path.join(run_dir, "meta.json"), encoding="utf-8") as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return {}
 
 
 def test_name(record):
@@ -52,8 +50,12 @@ def load_runs(run_dir):
         if not m:
             continue
         path = os.path.join(run_dir, name)
-        with open(path, encoding="utf-8") as f:
-            records = json.load(f)
+        try:
+            with open(path, encoding="utf-8") as f:
+                records = json.load(f)
+        except (OSError, ValueError) as e:  # a run cut short: report the rest
+            print(f"compare_report.py: skipping {name}: {e}", file=sys.stderr)
+            continue
         model, threads = m["model"], int(m["threads"])
         engine, rnd = m["engine"], int(m["round"])
         for r in records:
@@ -83,8 +85,12 @@ def main(run_dir):
     if not runs:
         print(f"compare_report.py: no results in {run_dir}", file=sys.stderr)
         return 1
+    meta = run_meta(run_dir)
     print(f"date: {datetime.date.today().isoformat()}, CPU: {cpu_name()}, "
-          f"autan {autan_commit()}, llama.cpp build {build}")
+          f"llama.cpp build {build}")
+    if meta:
+        print(f"autan: {meta.get('autan')} (source tree {meta.get('tree')}), "
+              f"bench flags {meta.get('args')}")
     print("read bandwidth (autan-membw, median): "
           + ", ".join(f"{t} thread{'s' if t > 1 else ''} {g:.1f} GB/s"
                       for t, g in sorted(membw.items())))
@@ -92,6 +98,7 @@ def main(run_dir):
     print("| model | threads | test | llama.cpp t/s | autan t/s | autan/llama.cpp "
           "| roofline t/s | llama.cpp % roofline | autan % roofline | peak RSS MiB llama / autan |")
     print("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|")
+    above_roof = False
     for (model, threads, test), engines in sorted(runs.items(), key=lambda kv: (
             kv[0][0], kv[0][1], not kv[0][2].startswith("pp"))):
         llama, autan = engines["llama"], engines["autan"]
@@ -111,6 +118,10 @@ def main(run_dir):
         print(f"| {model} | {threads} | {test} | {fmt(llama_ts)} | {fmt(autan_ts)} "
               f"| {fmt(ratio, '%.2fx')} | {fmt(roof, '%.1f')} | {fmt(llama_pct, '%.0f%%')} "
               f"| {fmt(autan_pct, '%.0f%%')} | {mem} |")
+        above_roof = above_roof or max(llama_pct or 0, autan_pct or 0) > 100
+    if above_roof:
+        print("\nAbove 100% of the roofline: the weights fit in the CPU caches, so main-memory "
+              "bandwidth does not bound that model.")
     return 0
 
 
