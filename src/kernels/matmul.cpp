@@ -22,15 +22,21 @@ constexpr size_t kRowGrain = 16;
 // Converted activation rows start on a cache line.
 constexpr size_t kAlign = 64;
 
-// The scalar reference for type W: the activation in VecDotType(W) layout.
+// The scalar reference for type W: rows in VecDotType(W) layout, each
+// starting on a cache line.
+size_t AlignUp(size_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
+
 template <DType W>
-size_t ScalarPackedBytes(size_t cols) {
-  return *RowBytes(VecDotType(W), cols);
+size_t ScalarPackedBytes(size_t cols, size_t batch) {
+  return batch * AlignUp(*RowBytes(VecDotType(W), cols));
 }
 
 template <DType W>
-void ScalarPack(const float* x, size_t cols, uint8_t* dst) {
-  QuantizeRow(VecDotType(W), x, dst, cols);
+void ScalarPack(const float* x, size_t cols, size_t /*batch*/, size_t begin, size_t end,
+                uint8_t* dst) {
+  const size_t stride = ScalarPackedBytes<W>(cols, 1);
+  for (size_t b = begin; b < end; ++b)
+    QuantizeRow(VecDotType(W), x + b * cols, dst + b * stride, cols);
 }
 
 template <DType W>
@@ -79,8 +85,6 @@ const MatMulKernels* ChooseKernels() {
   return &ScalarKernels();
 }
 
-size_t AlignUp(size_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
-
 }  // namespace
 
 const MatMulKernels& ScalarKernels() {
@@ -125,17 +129,17 @@ void MatMulWith(const MatMulKernels& k, DType w, const void* weights, size_t row
   const uint8_t* xp = reinterpret_cast<const uint8_t*>(x);
   size_t x_stride = cols * sizeof(float);
   if (tk.pack != nullptr) {
-    x_stride = AlignUp(tk.packed_bytes(cols));
-    if (scratch.size() < batch * x_stride + kAlign) scratch.resize(batch * x_stride + kAlign);
+    x_stride = tk.packed_bytes(cols, 1);
+    const size_t bytes = tk.packed_bytes(cols, batch);
+    if (scratch.size() < bytes + kAlign) scratch.resize(bytes + kAlign);
     const uintptr_t base = reinterpret_cast<uintptr_t>(scratch.data());
     uint8_t* dst = scratch.data() + (AlignUp(base) - base);
-    auto convert = [&](size_t begin, size_t end) {
-      for (size_t b = begin; b < end; ++b) tk.pack(x + b * cols, cols, dst + b * x_stride);
-    };
     if (batch == 1) {
-      convert(0, 1);  // not worth waking the pool
+      tk.pack(x, cols, 1, 0, 1, dst);  // not worth waking the pool
     } else {
-      pool.ParallelFor(batch, convert);
+      pool.ParallelFor((batch + kPackGroup - 1) / kPackGroup, [&](size_t begin, size_t end) {
+        tk.pack(x, cols, batch, begin * kPackGroup, std::min(batch, end * kPackGroup), dst);
+      });
     }
     xp = dst;
   }

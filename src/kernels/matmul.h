@@ -33,8 +33,8 @@ void MatMul(DType w, const void* weights, size_t rows, size_t cols, const float*
 struct GemmArgs {
   const uint8_t* w;  // weight row 0
   size_t w_stride;   // bytes between weight rows
-  const uint8_t* x;  // activation row 0, as `pack` wrote it
-  size_t x_stride;   // bytes between activation rows
+  const uint8_t* x;  // the activations, as `pack` wrote them
+  size_t x_stride;   // bytes between activation rows in row-major layouts
   size_t cols;       // values per row
   size_t batch;      // activation rows
   size_t row_begin;
@@ -43,12 +43,19 @@ struct GemmArgs {
   size_t y_stride;  // floats between output rows of consecutive activations
 };
 
+// Activation rows are converted in groups of this many (a layout may
+// interleave the rows of a group).
+inline constexpr size_t kPackGroup = 8;
+
 struct TypeKernels {
-  // Bytes of one converted activation row of `cols` values.
-  size_t (*packed_bytes)(size_t cols) = nullptr;
-  // Converts an f32 activation row into the layout `gemm` reads. Null when
-  // the kernel reads the f32 row itself.
-  void (*pack)(const float* x, size_t cols, uint8_t* dst) = nullptr;
+  // Bytes of `batch` converted activation rows of `cols` values; for a
+  // row-major layout, packed_bytes(cols, 1) is the distance between rows.
+  size_t (*packed_bytes)(size_t cols, size_t batch) = nullptr;
+  // Converts rows [begin, end) of a batch of `batch` f32 activation rows
+  // (`x` is row 0) into the layout `gemm` reads; `begin` is a multiple of
+  // kPackGroup. Null when the kernel reads the f32 rows themselves.
+  void (*pack)(const float* x, size_t cols, size_t batch, size_t begin, size_t end,
+               uint8_t* dst) = nullptr;
   void (*gemm)(const GemmArgs& args) = nullptr;
 };
 

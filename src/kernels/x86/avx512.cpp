@@ -11,15 +11,13 @@ namespace autan::kernels::x86 {
 namespace {
 
 struct Isa {
-  static constexpr size_t kPairTileRows = 4;
-  static constexpr size_t kPairTileCols = 4;
-  static constexpr size_t kPairGemvRows = 4;
-  static constexpr size_t kQ8TileRows = 4;
-  static constexpr size_t kQ8TileCols = 4;
-  static constexpr size_t kQ8GemvRows = 4;
+  // Matrix-matrix tiles: weight rows by groups of 8 activation rows.
+  static constexpr size_t kLegacyTileRows = 3;
+  static constexpr size_t kLegacyTileGroups = 4;
+  static constexpr size_t kKTileRows = 3;
+  static constexpr size_t kKTileGroups = 4;
   static constexpr size_t kFloatTileRows = 4;
   static constexpr size_t kFloatTileCols = 2;
-  static constexpr size_t kKTileCols = 4;
 
   // acc + sum of 4 adjacent u8 * s8 products per int32 lane.
   static __m256i Dpbusd(__m256i acc, __m256i u, __m256i s) {
@@ -33,23 +31,28 @@ struct Isa {
   static __m256i AddBit4(__m256i v, uint32_t bits) {
     return _mm256_mask_add_epi8(v, bits, v, _mm256_set1_epi8(0x10));
   }
+  // Q8_0 weights in the matrix-matrix kernel: stored + 128 (unsigned), the
+  // offset taken back as -128 * sum(x) (no 16-bit intermediate to overflow).
+  static constexpr int kQ8ZeroShift = 7;
+  static __m256i Q8Weights(__m256i q) { return _mm256_xor_si256(q, _mm256_set1_epi8(-128)); }
+  static __m256i Q8Dot(__m256i acc, __m256i w, __m256i x) { return Dpbusd(acc, w, x); }
 };
 
 }  // namespace
 
 extern const GemmSet kAvx512Gemms = {
     .name = "avx512-vnni",
-    .f32 = Gemm<FloatKernel<Isa, F32Format>>,
-    .f16 = Gemm<FloatKernel<Isa, F16Format>>,
-    .bf16 = Gemm<FloatKernel<Isa, BF16Format>>,
-    .q4_0 = Gemm<PairKernel<Isa, Q4_0Format>>,
-    .q4_1 = Gemm<PairKernel<Isa, Q4_1Format>>,
-    .q5_0 = Gemm<PairKernel<Isa, Q5_0Format>>,
-    .q5_1 = Gemm<PairKernel<Isa, Q5_1Format>>,
-    .q8_0 = Gemm<Q8_0Kernel<Isa>>,
-    .q4_k = Gemm<KQuantKernel<Isa, Q4_KFormat>>,
-    .q5_k = Gemm<KQuantKernel<Isa, Q5_KFormat>>,
-    .q6_k = Gemm<KQuantKernel<Isa, Q6_KFormat>>,
+    .f32 = RowGemm<FloatKernel<Isa, F32Format>>,
+    .f16 = RowGemm<FloatKernel<Isa, F16Format>>,
+    .bf16 = RowGemm<FloatKernel<Isa, BF16Format>>,
+    .q4_0 = GroupGemm<LegacyKernel<Isa, Q4_0Format>>,
+    .q4_1 = GroupGemm<LegacyKernel<Isa, Q4_1Format>>,
+    .q5_0 = GroupGemm<LegacyKernel<Isa, Q5_0Format>>,
+    .q5_1 = GroupGemm<LegacyKernel<Isa, Q5_1Format>>,
+    .q8_0 = GroupGemm<LegacyKernel<Isa, Q8_0Format>>,
+    .q4_k = GroupGemm<KQuantKernel<Isa, Q4_KFormat>>,
+    .q5_k = GroupGemm<KQuantKernel<Isa, Q5_KFormat>>,
+    .q6_k = GroupGemm<KQuantKernel<Isa, Q6_KFormat>>,
 };
 
 }  // namespace autan::kernels::x86

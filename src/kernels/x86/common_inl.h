@@ -70,7 +70,23 @@ inline void PrefetchStep(const uint8_t* p) {
   }
 }
 
-// Tiles of K::kRows weight rows by up to K::kCols activation columns. The last
+// Sums of each of 8 vectors' lanes: lane k of the result is the sum of v[k].
+inline __m256i SumEach8(const __m256i v[8]) {
+  __m256i t[4];
+  for (int k = 0; k < 4; ++k) {
+    t[k] = _mm256_add_epi32(_mm256_unpacklo_epi32(v[2 * k], v[2 * k + 1]),
+                            _mm256_unpackhi_epi32(v[2 * k], v[2 * k + 1]));
+  }
+  const __m256i u0 =
+      _mm256_add_epi32(_mm256_unpacklo_epi64(t[0], t[1]), _mm256_unpackhi_epi64(t[0], t[1]));
+  const __m256i u1 =
+      _mm256_add_epi32(_mm256_unpacklo_epi64(t[2], t[3]), _mm256_unpackhi_epi64(t[2], t[3]));
+  return _mm256_add_epi32(_mm256_permute2x128_si256(u0, u1, 0x20),
+                          _mm256_permute2x128_si256(u0, u1, 0x31));
+}
+
+// --- Row-major activations (float kernels) -----------------------------------
+// Tiles of K::kRows weight rows by up to K::kCols activation rows. The last
 // tile of a range may have fewer rows (K's Tile handles that) or columns (one
 // instantiation per count).
 template <class K, int C>
@@ -84,12 +100,12 @@ void TailTile(const GemmArgs& a, size_t r0, size_t nr, size_t c, size_t nc) {
   }
 }
 
-// Activation columns handled per pass over the weight rows: a chunk of
-// packed activations stays in L2 while the thread's rows stream past it.
+// Activation rows handled per pass over the weight rows: a chunk of packed
+// activations stays in L2 while the thread's rows stream past it.
 constexpr size_t kColChunk = 32;
 
 template <class K>
-void Gemm(const GemmArgs& a) {
+void RowGemm(const GemmArgs& a) {
   if (a.batch == 1) {
     for (size_t r0 = a.row_begin; r0 < a.row_end; r0 += K::kGemvRows) {
       K::template Tile<K::kGemvRows, 1>(a, r0, Min(K::kGemvRows, a.row_end - r0), 0);
@@ -103,6 +119,59 @@ void Gemm(const GemmArgs& a) {
       size_t c = c0;
       for (; c + K::kCols <= c1; c += K::kCols) K::template Tile<K::kRows, K::kCols>(a, r0, nr, c);
       if (c < c1) TailTile<K, K::kCols - 1>(a, r0, nr, c, c1 - c);
+    }
+  }
+}
+
+// --- Grouped activations (PackedQ8Group: 8 activation rows per register) ---
+
+// Writes a tile's accumulators: acc[r][g] lane c is weight row r0 + r
+// against activation row 8 * (g0 + g) + c; rows past either end are dropped.
+template <size_t R, size_t G>
+void StoreGroupTile(const GemmArgs& a, size_t r0, size_t nr, size_t g0, const __m256 acc[R][G]) {
+  for (size_t g = 0; g < G; ++g) {
+    for (size_t r = 0; r < R && r < nr; ++r) {
+      alignas(32) float l[8];
+      _mm256_store_ps(l, acc[r][g]);
+      for (size_t c = 0; c < 8 && 8 * (g0 + g) + c < a.batch; ++c) {
+        a.y[(8 * (g0 + g) + c) * a.y_stride + r0 + r] = l[c];
+      }
+    }
+  }
+}
+
+template <class K, size_t G>
+void TailGroups(const GemmArgs& a, size_t r0, size_t nr, size_t g, size_t ng) {
+  if constexpr (G > 0) {
+    if (ng == G) {
+      K::template Tile<K::kRows, G>(a, r0, nr, g);
+    } else {
+      TailGroups<K, G - 1>(a, r0, nr, g, ng);
+    }
+  }
+}
+
+// Groups of activation rows handled per pass over the weight rows.
+constexpr size_t kGroupChunk = 4;
+
+// K::Gemv(a, r0, nr) computes up to 8 weight rows for a single activation
+// row; K::Tile<R, G> up to R weight rows against G groups.
+template <class K>
+void GroupGemm(const GemmArgs& a) {
+  if (a.batch == 1) {
+    for (size_t r0 = a.row_begin; r0 < a.row_end; r0 += 8) K::Gemv(a, r0, Min(8, a.row_end - r0));
+    return;
+  }
+  const size_t groups = (a.batch + 7) / 8;
+  for (size_t g0 = 0; g0 < groups; g0 += kGroupChunk) {
+    const size_t g1 = Min(groups, g0 + kGroupChunk);
+    for (size_t r0 = a.row_begin; r0 < a.row_end; r0 += K::kRows) {
+      const size_t nr = Min(K::kRows, a.row_end - r0);
+      size_t g = g0;
+      for (; g + K::kGroups <= g1; g += K::kGroups) {
+        K::template Tile<K::kRows, K::kGroups>(a, r0, nr, g);
+      }
+      if (g < g1) TailGroups<K, K::kGroups - 1>(a, r0, nr, g, g1 - g);
     }
   }
 }

@@ -20,8 +20,8 @@ bool HasAvx512() {
 }
 
 // Sets the entry of `t` when the instruction set has a kernel for it.
-void Use(MatMulKernels& k, DType t, GemmFn gemm, size_t (*bytes)(size_t),
-         void (*pack)(const float*, size_t, uint8_t*)) {
+void Use(MatMulKernels& k, DType t, GemmFn gemm, size_t (*bytes)(size_t, size_t),
+         void (*pack)(const float*, size_t, size_t, size_t, size_t, uint8_t*)) {
   if (gemm != nullptr) k.For(t) = {bytes, pack, gemm};
 }
 

@@ -12,6 +12,7 @@
 
 #include "kernels/quant_blocks.h"
 #include "kernels/x86/common_inl.h"
+#include "kernels/x86/packed.h"
 
 namespace autan::kernels::x86 {
 namespace {  // NOLINT(build/namespaces): one copy per instruction set
@@ -188,21 +189,6 @@ inline void IntDotK(const uint8_t* block, const ExpandedK& e, const BlockQ8_K& x
   }
 }
 
-// Sums of each of 8 vectors' lanes: lane k of the result is the sum of v[k].
-inline __m256i SumEach8(const __m256i v[8]) {
-  __m256i t[4];
-  for (int k = 0; k < 4; ++k) {
-    t[k] = _mm256_add_epi32(_mm256_unpacklo_epi32(v[2 * k], v[2 * k + 1]),
-                            _mm256_unpackhi_epi32(v[2 * k], v[2 * k + 1]));
-  }
-  const __m256i u0 =
-      _mm256_add_epi32(_mm256_unpacklo_epi64(t[0], t[1]), _mm256_unpackhi_epi64(t[0], t[1]));
-  const __m256i u1 =
-      _mm256_add_epi32(_mm256_unpacklo_epi64(t[2], t[3]), _mm256_unpackhi_epi64(t[2], t[3]));
-  return _mm256_add_epi32(_mm256_permute2x128_si256(u0, u1, 0x20),
-                          _mm256_permute2x128_si256(u0, u1, 0x31));
-}
-
 // d and dmin of four weight blocks as [d0 dmin0 d1 dmin1 ...] (dmin 0 for Q6_K).
 template <class F>
 inline __m256 BlockScales4(const uint8_t* const b[4]) {
@@ -230,65 +216,139 @@ inline __m256 AddSuperBlocks4(__m256 s, __m256 scales_dx, const __m256i isum_imi
   return s;
 }
 
-// Tiles of four rows (rows past the end repeat the last one).
+// Decode: four rows at a time (rows past the end repeat the last one).
 template <class Isa, class F>
-struct KQuantKernel {
-  static constexpr size_t kRows = 4;
-  static constexpr size_t kCols = Isa::kKTileCols;
-  static constexpr size_t kGemvRows = 4;
-
-  template <size_t R, size_t C>
-  static void Tile(const GemmArgs& a, size_t r0, size_t nr, size_t c0) {
-    static_assert(R == 4);
-    const uint8_t* w[4];
-    for (size_t r = 0; r < 4; ++r) w[r] = a.w + (r0 + Min(r, nr - 1)) * a.w_stride;
-    const BlockQ8_K* xs[C];
-    for (size_t c = 0; c < C; ++c) {
-      xs[c] = reinterpret_cast<const BlockQ8_K*>(a.x + (c0 + c) * a.x_stride);
+void KQuantGemv4(const GemmArgs& a, size_t r0, size_t nr) {
+  const uint8_t* w[4];
+  for (size_t r = 0; r < 4; ++r) w[r] = a.w + (r0 + Min(r, nr - 1)) * a.w_stride;
+  const BlockQ8_K* x = reinterpret_cast<const BlockQ8_K*>(a.x);
+  __m256 sum = _mm256_setzero_ps();
+  ExpandedK e[4];
+  const uint8_t* ahead = a.w + r0 * a.w_stride + kPrefetchAhead;
+  const size_t nb = a.cols / kQK_K;
+  for (size_t i = 0, off = 0; i < nb; ++i, off += F::kBytes) {
+    PrefetchStep<4 * F::kBytes>(ahead);
+    ahead += 4 * F::kBytes;
+    const uint8_t* b[4] = {w[0] + off, w[1] + off, w[2] + off, w[3] + off};
+    __m256i parts[8];
+    for (size_t r = 0; r < 4; ++r) {
+      F::Prepare(b[r], e[r]);
+      IntDotK<Isa, F, true>(b[r], e[r], x[i], parts[2 * r], parts[2 * r + 1]);
     }
-    __m256 sum[C];
-    for (size_t c = 0; c < C; ++c) sum[c] = _mm256_setzero_ps();
-    ExpandedK e[4];
-    const uint8_t* ahead = a.w + r0 * a.w_stride + kPrefetchAhead;
+    sum = AddSuperBlocks4<F>(sum, _mm256_mul_ps(BlockScales4<F>(b), _mm256_set1_ps(x[i].d)), parts);
+  }
+  alignas(32) float l[8];
+  _mm256_store_ps(l, sum);
+  for (size_t r = 0; r < 4 && r < nr; ++r) a.y[r0 + r] = l[2 * r];
+}
+
+// Matrix-matrix: R weight rows against G groups of 8 activation rows. Per
+// 32-value chunk j of a super-block, the unsigned weight quads are broadcast
+// against the interleaved activations (t = sum of q * x per activation row),
+// then scaled: isum += sc_j * t (Q6_K: per 16-value half, with its -32
+// offset); imin = sum of m_j times the chunk's activation sum.
+template <class Isa, class F>
+struct KQuantGemm {
+  template <size_t R, size_t G>
+  static void Tile(const GemmArgs& a, size_t r0, size_t nr, size_t g0) {
     const size_t nb = a.cols / kQK_K;
+    const uint8_t* w[R];
+    for (size_t r = 0; r < R; ++r) w[r] = a.w + (r0 + Min(r, nr - 1)) * a.w_stride;
+    const PackedQ8Group* xg[G];
+    for (size_t g = 0; g < G; ++g) {
+      xg[g] = reinterpret_cast<const PackedQ8Group*>(a.x) + (g0 + g) * (a.cols / kQK);
+    }
+    __m256 acc[R][G];
+    for (size_t r = 0; r < R; ++r) {
+      for (size_t g = 0; g < G; ++g) acc[r][g] = _mm256_setzero_ps();
+    }
+    ExpandedK e[R];
     for (size_t i = 0, off = 0; i < nb; ++i, off += F::kBytes) {
-      const uint8_t* b[4] = {w[0] + off, w[1] + off, w[2] + off, w[3] + off};
-      const __m256 scales = BlockScales4<F>(b);
-      __m256i parts[8];
-      if constexpr (C == 1) {
-        PrefetchStep<4 * F::kBytes>(ahead);
-        ahead += 4 * F::kBytes;
-        for (size_t r = 0; r < 4; ++r) {
-          F::Prepare(b[r], e[r]);
-          IntDotK<Isa, F, true>(b[r], e[r], xs[0][i], parts[2 * r], parts[2 * r + 1]);
+      for (size_t r = 0; r < R; ++r) {
+        F::Prepare(w[r] + off, e[r]);
+        for (int k = 0; k < 4; ++k) {
+          __m256i q0;
+          __m256i q1;
+          F::Chunks(w[r] + off, k, q0, q1);
+          Store256(e[r].q + 64 * k, q0);
+          Store256(e[r].q + 64 * k + 32, q1);
         }
-        sum[0] =
-            AddSuperBlocks4<F>(sum[0], _mm256_mul_ps(scales, _mm256_set1_ps(xs[0][i].d)), parts);
-      } else {
-        for (size_t r = 0; r < 4; ++r) {
-          F::Prepare(b[r], e[r]);
-          for (int k = 0; k < 4; ++k) {
-            __m256i q0;
-            __m256i q1;
-            F::Chunks(b[r], k, q0, q1);
-            Store256(e[r].q + 64 * k, q0);
-            Store256(e[r].q + 64 * k + 32, q1);
+      }
+      __m256i isum[R][G];
+      for (size_t r = 0; r < R; ++r) {
+        for (size_t g = 0; g < G; ++g) isum[r][g] = _mm256_setzero_si256();
+      }
+      for (size_t j = 0; j < 8; ++j) {
+        const size_t bi = 8 * i + j;
+        // Q6_K scales each 16 values (4 quads), the others each 32.
+        constexpr size_t kSpan = F::kSixBit ? 4 : 8;
+        for (size_t k0 = 0; k0 < 8; k0 += kSpan) {
+          __m256i t[R][G];
+          for (size_t r = 0; r < R; ++r) {
+            for (size_t g = 0; g < G; ++g) t[r][g] = _mm256_setzero_si256();
+          }
+          for (size_t k = k0; k < k0 + kSpan; ++k) {
+            __m256i xv[G];
+            for (size_t g = 0; g < G; ++g) xv[g] = LoadAligned256(xg[g][bi].qs[k]);
+            for (size_t r = 0; r < R; ++r) {
+              const __m256i wb =
+                  _mm256_set1_epi32(static_cast<int>(Load32(e[r].q + 32 * j + 4 * k)));
+              for (size_t g = 0; g < G; ++g) t[r][g] = Isa::Dpbusd(t[r][g], wb, xv[g]);
+            }
+          }
+          for (size_t g = 0; g < G; ++g) {
+            __m256i offset = _mm256_setzero_si256();
+            if constexpr (F::kSixBit) {
+              // Quants are stored + 32: 32 times the half's activation sum.
+              const __m256i lo = LoadAligned256(xg[g][bi].sum_lo);
+              const __m256i half =
+                  k0 == 0 ? lo : _mm256_sub_epi32(LoadAligned256(xg[g][bi].sum), lo);
+              offset = _mm256_slli_epi32(half, 5);
+            }
+            for (size_t r = 0; r < R; ++r) {
+              const int sc = F::kSixBit ? e[r].correction[2 * j + k0 / 4]
+                                        : static_cast<int16_t>(e[r].scale_pair[j]);
+              isum[r][g] = _mm256_add_epi32(
+                  isum[r][g],
+                  _mm256_mullo_epi32(_mm256_sub_epi32(t[r][g], offset), _mm256_set1_epi32(sc)));
+            }
           }
         }
-        for (size_t c = 0; c < C; ++c) {
-          const BlockQ8_K& x = xs[c][i];
-          for (size_t r = 0; r < 4; ++r) {
-            IntDotK<Isa, F, false>(nullptr, e[r], x, parts[2 * r], parts[2 * r + 1]);
+      }
+      for (size_t g = 0; g < G; ++g) {
+        const __m256 dx = _mm256_load_ps(xg[g][8 * i].d);
+        for (size_t r = 0; r < R; ++r) {
+          const __m256 p = _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(e[r].d), dx),
+                                         _mm256_cvtepi32_ps(isum[r][g]));
+          acc[r][g] = _mm256_add_ps(acc[r][g], p);
+          if constexpr (!F::kSixBit) {
+            __m256i imin = _mm256_setzero_si256();
+            for (size_t j = 0; j < 8; ++j) {
+              imin = _mm256_add_epi32(
+                  imin, _mm256_mullo_epi32(LoadAligned256(xg[g][8 * i + j].sum),
+                                           _mm256_set1_epi32(e[r].correction[2 * j])));
+            }
+            const __m256 pm = _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(e[r].dmin), dx),
+                                            _mm256_cvtepi32_ps(imin));
+            acc[r][g] = _mm256_sub_ps(acc[r][g], pm);
           }
-          sum[c] = AddSuperBlocks4<F>(sum[c], _mm256_mul_ps(scales, _mm256_set1_ps(x.d)), parts);
         }
       }
     }
-    for (size_t c = 0; c < C; ++c) {
-      alignas(32) float l[8];
-      _mm256_store_ps(l, sum[c]);
-      for (size_t r = 0; r < 4 && r < nr; ++r) a.y[(c0 + c) * a.y_stride + r0 + r] = l[2 * r];
-    }
+    StoreGroupTile<R, G>(a, r0, nr, g0, acc);
+  }
+};
+
+template <class Isa, class F>
+struct KQuantKernel {
+  static constexpr size_t kRows = Isa::kKTileRows;
+  static constexpr size_t kGroups = Isa::kKTileGroups;
+  static void Gemv(const GemmArgs& a, size_t r0, size_t nr) {
+    for (size_t r = 0; r < nr; r += 4) KQuantGemv4<Isa, F>(a, r0 + r, Min(4, nr - r));
+  }
+  template <size_t R, size_t G>
+  static void Tile(const GemmArgs& a, size_t r0, size_t nr, size_t g0) {
+    KQuantGemm<Isa, F>::template Tile<R, G>(a, r0, nr, g0);
   }
 };
 

@@ -1,14 +1,12 @@
-// Kernels of the 32-value block types against packed Q8 activations (see
-// common_inl.h for how this file is built).
+// Kernels of the 32-value block types (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0) against
+// Q8_0/Q8_1 activations (see common_inl.h for how this file is built).
 //
-// Q4_0, Q4_1, Q5_0, Q5_1 ("pair" kernels): one 256-bit register holds a
-// block of two weight rows, 16 values of each; an output element keeps four
-// float lanes (lane k: values 4k..4k+3 and 16+4k..16+4k+3, see PackedQ8Block)
-// and per block does
-//   lane = fma(float(integer lane sum), d_w * d_x, lane + m_w * s_x [lane 0 only])
-// then sums its lanes as (l0 + l1) + (l2 + l3).
-// Q8_0: one register per row block, eight lanes of 4 values, same update
-// without the offset term, summed pairwise.
+// An output element is one float accumulator; per block, in order,
+//   acc = fma(m_w, s_x, acc)                      (Q4_1, Q5_1)
+//   acc = fma(float(isum), d_w * d_x, acc)
+// where isum, the block's integer dot product with the zero point applied, is
+// exact. The decode kernel holds 8 weight rows in the 8 lanes of a register,
+// the matrix-matrix kernel 8 activation rows; both do those operations.
 #pragma once
 
 #include "kernels/quant_blocks.h"
@@ -18,13 +16,15 @@
 namespace autan::kernels::x86 {
 namespace {  // NOLINT(build/namespaces): one copy per instruction set
 
-// Where the fields of each 4/5-bit block live, and what its dot needs.
+// Where the fields of each block live, and what its dot needs.
 struct Q4_0Format {
   static constexpr size_t kBytes = sizeof(BlockQ4_0);
   static constexpr size_t kQs = offsetof(BlockQ4_0, qs);
   static constexpr size_t kQh = 0;
   static constexpr bool kHigh = false;  // a fifth bit in qh
-  static constexpr bool kMin = false;   // an offset m (else a zero point via the bias)
+  static constexpr bool kMin = false;   // an offset m (Q8_1 activations)
+  static constexpr int kZeroShift = 3;  // quants are stored + 8
+  static constexpr bool kEightBit = false;
 };
 struct Q4_1Format {
   static constexpr size_t kBytes = sizeof(BlockQ4_1);
@@ -32,6 +32,8 @@ struct Q4_1Format {
   static constexpr size_t kQh = 0;
   static constexpr bool kHigh = false;
   static constexpr bool kMin = true;
+  static constexpr int kZeroShift = -1;
+  static constexpr bool kEightBit = false;
 };
 struct Q5_0Format {
   static constexpr size_t kBytes = sizeof(BlockQ5_0);
@@ -39,6 +41,8 @@ struct Q5_0Format {
   static constexpr size_t kQh = offsetof(BlockQ5_0, qh);
   static constexpr bool kHigh = true;
   static constexpr bool kMin = false;
+  static constexpr int kZeroShift = 4;  // + 16
+  static constexpr bool kEightBit = false;
 };
 struct Q5_1Format {
   static constexpr size_t kBytes = sizeof(BlockQ5_1);
@@ -46,7 +50,19 @@ struct Q5_1Format {
   static constexpr size_t kQh = offsetof(BlockQ5_1, qh);
   static constexpr bool kHigh = true;
   static constexpr bool kMin = true;
+  static constexpr int kZeroShift = -1;
+  static constexpr bool kEightBit = false;
 };
+struct Q8_0Format {
+  static constexpr size_t kBytes = sizeof(BlockQ8_0);
+  static constexpr size_t kQs = offsetof(BlockQ8_0, qs);
+  static constexpr bool kHigh = false;
+  static constexpr bool kMin = false;
+  static constexpr int kZeroShift = -1;    // the instruction set decides (Isa::kQ8ZeroShift)
+  static constexpr bool kEightBit = true;  // signed quants
+};
+
+// --- Decode: 8 weight rows, one per lane -------------------------------------
 
 // Unsigned quants of one block of rows a and b: lo = values 0..15 of a then
 // of b, hi = values 16..31 of a then of b.
@@ -65,168 +81,198 @@ inline void UnpackPair(const uint8_t* a, const uint8_t* b, __m256i& lo, __m256i&
   }
 }
 
-// Scales of two pairs of rows (a0, b0) and (a1, b1) at one block:
-// d[k] = [d_ak x4 | d_bk x4], and for the offset types
-// m[k] = [m_ak 0 0 0 | m_bk 0 0 0]. One conversion serves four rows.
-template <class F>
-inline void PairScales(const uint8_t* a0, const uint8_t* b0, const uint8_t* a1, const uint8_t* b1,
-                       __m256 d[2], __m256 m[2]) {
-  if constexpr (F::kMin) {
-    __m128i h = _mm_cvtsi32_si128(static_cast<int>(Load32(a0)));
-    h = _mm_insert_epi32(h, static_cast<int>(Load32(b0)), 1);
-    h = _mm_insert_epi32(h, static_cast<int>(Load32(a1)), 2);
-    h = _mm_insert_epi32(h, static_cast<int>(Load32(b1)), 3);
-    const __m256 f = _mm256_cvtph_ps(h);  // d m of a0, b0, a1, b1
-    const __m256 zero = _mm256_setzero_ps();
-    for (int k = 0; k < 2; ++k) {
-      const int base = 4 * k;
-      d[k] = _mm256_permutevar8x32_ps(
-          f, _mm256_setr_epi32(base, base, base, base, base + 2, base + 2, base + 2, base + 2));
-      const __m256i m_lanes = _mm256_setr_epi32(base + 1, 0, 0, 0, base + 3, 0, 0, 0);
-      m[k] = _mm256_blend_ps(zero, _mm256_permutevar8x32_ps(f, m_lanes), 0x11);
-    }
-  } else {
-    __m128i h = _mm_cvtsi32_si128(Load16(a0));
-    h = _mm_insert_epi16(h, Load16(b0), 1);
-    h = _mm_insert_epi16(h, Load16(a1), 2);
-    h = _mm_insert_epi16(h, Load16(b1), 3);
-    const __m256 f = _mm256_zextps128_ps256(_mm_cvtph_ps(h));  // d of a0, b0, a1, b1
-    d[0] = _mm256_permutevar8x32_ps(f, _mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1));
-    d[1] = _mm256_permutevar8x32_ps(f, _mm256_setr_epi32(2, 2, 2, 2, 3, 3, 3, 3));
-    m[0] = m[1] = _mm256_setzero_ps();
-  }
+// The fp16 at byte `offset` of 8 blocks, widened, lane k from block k.
+inline __m256 Halves8(const uint8_t* const b[8], size_t offset) {
+  __m128i h = _mm_cvtsi32_si128(Load16(b[0] + offset));
+  h = _mm_insert_epi16(h, Load16(b[1] + offset), 1);
+  h = _mm_insert_epi16(h, Load16(b[2] + offset), 2);
+  h = _mm_insert_epi16(h, Load16(b[3] + offset), 3);
+  h = _mm_insert_epi16(h, Load16(b[4] + offset), 4);
+  h = _mm_insert_epi16(h, Load16(b[5] + offset), 5);
+  h = _mm_insert_epi16(h, Load16(b[6] + offset), 6);
+  h = _mm_insert_epi16(h, Load16(b[7] + offset), 7);
+  return _mm256_cvtph_ps(h);
+}
+
+// Bytes fetched ahead of the 8 weight rows a decode step reads (see
+// kPrefetchAhead): the rows are contiguous.
+template <size_t kBytesPerStep>
+inline const uint8_t* Prefetch(const uint8_t* ahead) {
+  PrefetchStep<kBytesPerStep>(ahead);
+  return ahead + kBytesPerStep;
 }
 
 template <class Isa, class F>
-struct PairKernel {
-  static constexpr size_t kRows = Isa::kPairTileRows;
-  static constexpr size_t kCols = Isa::kPairTileCols;
-  static constexpr size_t kGemvRows = Isa::kPairGemvRows;
-
-  // Rows r0 .. r0 + nr - 1 (nr <= R) against columns c0 .. c0 + C - 1.
-  template <size_t R, size_t C>
-  static void Tile(const GemmArgs& a, size_t r0, size_t nr, size_t c0) {
-    constexpr size_t P = (R + 1) / 2;
-    constexpr size_t P2 = (P + 1) / 2 * 2;  // scales come in twos
-    const uint8_t* wa[P2];
-    const uint8_t* wb[P2];
-    for (size_t p = 0; p < P2; ++p) {  // rows past the end repeat the last row
-      wa[p] = a.w + (r0 + Min(2 * p, nr - 1)) * a.w_stride;
-      wb[p] = a.w + (r0 + Min(2 * p + 1, nr - 1)) * a.w_stride;
-    }
-    const PackedQ8Block* xs[C];
-    for (size_t c = 0; c < C; ++c) {
-      xs[c] = reinterpret_cast<const PackedQ8Block*>(a.x + (c0 + c) * a.x_stride);
-    }
-    __m256 acc[P][C];
-    for (size_t p = 0; p < P; ++p) {
-      for (size_t c = 0; c < C; ++c) acc[p][c] = _mm256_setzero_ps();
-    }
+struct LegacyGemv {
+  // Rows r0 .. r0 + nr - 1 (nr <= 8) against the one activation row. Rows
+  // past the end repeat the last row.
+  static void Run(const GemmArgs& a, size_t r0, size_t nr) {
+    // Lane order after the pair reduction: rows 0 2 4 6 1 3 5 7.
+    constexpr size_t kLaneRow[8] = {0, 2, 4, 6, 1, 3, 5, 7};
+    const uint8_t* w[8];  // in lane order
+    for (size_t l = 0; l < 8; ++l) w[l] = a.w + (r0 + Min(kLaneRow[l], nr - 1)) * a.w_stride;
+    const PackedQ8Block* x = reinterpret_cast<const PackedQ8Block*>(a.x);
+    __m256 acc = _mm256_setzero_ps();
     const uint8_t* ahead = a.w + r0 * a.w_stride + kPrefetchAhead;
     const size_t nb = a.cols / kQK;
     for (size_t i = 0, off = 0; i < nb; ++i, off += F::kBytes) {
-      if constexpr (C == 1) {
-        PrefetchStep<R * F::kBytes>(ahead);
-        ahead += R * F::kBytes;
+      ahead = Prefetch<8 * F::kBytes>(ahead);
+      const __m256i xlo = _mm256_broadcastsi128_si256(Load128(x[i].qs));
+      const __m256i xhi = _mm256_broadcastsi128_si256(Load128(x[i].qs + 16));
+      const __m256i init = F::kZeroShift < 0 ? _mm256_setzero_si256()
+                                             : _mm256_broadcastsi128_si256(Load128(x[i].bias));
+      __m256i s[4];
+      for (size_t p = 0; p < 4; ++p) {
+        // Pair p: rows 2p (lane p) and 2p + 1 (lane 4 + p).
+        __m256i lo;
+        __m256i hi;
+        UnpackPair<Isa, F>(w[p] + off, w[4 + p] + off, lo, hi);
+        s[p] = Isa::Dpbusd(Isa::Dpbusd(init, lo, xlo), hi, xhi);
       }
-      __m256i lo[P];
-      __m256i hi[P];
-      __m256 d[P2];
-      __m256 m[P2];
-      for (size_t p = 0; p < P; ++p) UnpackPair<Isa, F>(wa[p] + off, wb[p] + off, lo[p], hi[p]);
-      for (size_t p = 0; p < P; p += 2) {
-        PairScales<F>(wa[p] + off, wb[p] + off, wa[p + 1] + off, wb[p + 1] + off, d + p, m + p);
+      // Each pair register holds 4 partial sums per row; add them up.
+      const __m256i t0 =
+          _mm256_add_epi32(_mm256_unpacklo_epi32(s[0], s[1]), _mm256_unpackhi_epi32(s[0], s[1]));
+      const __m256i t1 =
+          _mm256_add_epi32(_mm256_unpacklo_epi32(s[2], s[3]), _mm256_unpackhi_epi32(s[2], s[3]));
+      const __m256i isum =
+          _mm256_add_epi32(_mm256_unpacklo_epi64(t0, t1), _mm256_unpackhi_epi64(t0, t1));
+      const uint8_t* b[8];
+      for (size_t l = 0; l < 8; ++l) b[l] = w[l] + off;
+      if constexpr (F::kMin) {
+        acc = _mm256_fmadd_ps(Halves8(b, 2), _mm256_set1_ps(x[i].s), acc);
       }
-      for (size_t c = 0; c < C; ++c) {
-        const PackedQ8Block& x = xs[c][i];
-        const __m256i xlo = _mm256_broadcastsi128_si256(Load128(x.qs));
-        const __m256i xhi = _mm256_broadcastsi128_si256(Load128(x.qs + 16));
-        const __m256i init =
-            F::kMin ? _mm256_setzero_si256() : _mm256_broadcastsi128_si256(Load128(x.bias));
-        const __m256 dx = _mm256_set1_ps(x.d);
-        for (size_t p = 0; p < P; ++p) {
-          const __m256i s = Isa::Dpbusd(Isa::Dpbusd(init, lo[p], xlo), hi[p], xhi);
-          __m256 t = acc[p][c];
-          if constexpr (F::kMin) t = _mm256_add_ps(t, _mm256_mul_ps(m[p], _mm256_set1_ps(x.s)));
-          acc[p][c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(d[p], dx), t);
-        }
-      }
+      const __m256 d = _mm256_mul_ps(Halves8(b, 0), _mm256_set1_ps(x[i].d));
+      acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), d, acc);
     }
-    for (size_t p = 0; p < P; ++p) {
-      for (size_t c = 0; c < C; ++c) {
-        alignas(32) float l[8];
-        _mm256_store_ps(l, acc[p][c]);
-        float* y = a.y + (c0 + c) * a.y_stride + r0 + 2 * p;
-        if (2 * p < nr) y[0] = Sum4(l);
-        if (2 * p + 1 < nr) y[1] = Sum4(l + 4);
-      }
+    alignas(32) float l[8];
+    _mm256_store_ps(l, acc);
+    for (size_t k = 0; k < 8; ++k) {
+      if (kLaneRow[k] < nr) a.y[r0 + kLaneRow[k]] = l[k];
     }
   }
 };
 
-// d of four rows, each broadcast: d[k] = [d_k x8].
-inline void RowScales4(const uint8_t* r0, const uint8_t* r1, const uint8_t* r2, const uint8_t* r3,
-                       __m256 d[4]) {
-  __m128i h = _mm_cvtsi32_si128(Load16(r0));
-  h = _mm_insert_epi16(h, Load16(r1), 1);
-  h = _mm_insert_epi16(h, Load16(r2), 2);
-  h = _mm_insert_epi16(h, Load16(r3), 3);
-  const __m256 f = _mm256_zextps128_ps256(_mm_cvtph_ps(h));
-  for (int k = 0; k < 4; ++k) d[k] = _mm256_permutevar8x32_ps(f, _mm256_set1_epi32(k));
-}
-
 template <class Isa>
-struct Q8_0Kernel {
-  static constexpr size_t kRows = Isa::kQ8TileRows;
-  static constexpr size_t kCols = Isa::kQ8TileCols;
-  static constexpr size_t kGemvRows = Isa::kQ8GemvRows;
-  static constexpr size_t kBytes = sizeof(BlockQ8_0);
-
-  template <size_t R, size_t C>
-  static void Tile(const GemmArgs& a, size_t r0, size_t nr, size_t c0) {
-    constexpr size_t R4 = (R + 3) / 4 * 4;  // scales come in fours
-    const uint8_t* w[R4];
-    for (size_t r = 0; r < R4; ++r) w[r] = a.w + (r0 + Min(r, nr - 1)) * a.w_stride;
-    const PackedQ8Block* xs[C];
-    for (size_t c = 0; c < C; ++c) {
-      xs[c] = reinterpret_cast<const PackedQ8Block*>(a.x + (c0 + c) * a.x_stride);
-    }
-    __m256 acc[R][C];
-    for (size_t r = 0; r < R; ++r) {
-      for (size_t c = 0; c < C; ++c) acc[r][c] = _mm256_setzero_ps();
-    }
+struct Q8_0Gemv {
+  static void Run(const GemmArgs& a, size_t r0, size_t nr) {
+    const uint8_t* w[8];
+    for (size_t r = 0; r < 8; ++r) w[r] = a.w + (r0 + Min(r, nr - 1)) * a.w_stride;
+    const PackedQ8Block* x = reinterpret_cast<const PackedQ8Block*>(a.x);
+    __m256 acc = _mm256_setzero_ps();
     const uint8_t* ahead = a.w + r0 * a.w_stride + kPrefetchAhead;
     const size_t nb = a.cols / kQK;
-    for (size_t i = 0, off = 0; i < nb; ++i, off += kBytes) {
-      if constexpr (C == 1) {
-        PrefetchStep<R * kBytes>(ahead);
-        ahead += R * kBytes;
+    for (size_t i = 0, off = 0; i < nb; ++i, off += Q8_0Format::kBytes) {
+      ahead = Prefetch<8 * Q8_0Format::kBytes>(ahead);
+      const __m256i xq = Load256(x[i].qs);
+      __m256i s[8];
+      for (size_t r = 0; r < 8; ++r) {
+        const __m256i q = Load256(w[r] + off + Q8_0Format::kQs);
+        // |w| * (x with w's sign): unsigned times signed, as the instruction needs.
+        s[r] = Isa::Dpbusd(_mm256_setzero_si256(), _mm256_abs_epi8(q), _mm256_sign_epi8(xq, q));
       }
-      __m256i q[R];
-      __m256i abs_q[R];
-      __m256 d[R4];
+      const uint8_t* b[8];
+      for (size_t r = 0; r < 8; ++r) b[r] = w[r] + off;
+      const __m256 d = _mm256_mul_ps(Halves8(b, 0), _mm256_set1_ps(x[i].d));
+      acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(SumEach8(s)), d, acc);
+    }
+    alignas(32) float l[8];
+    _mm256_store_ps(l, acc);
+    for (size_t r = 0; r < nr; ++r) a.y[r0 + r] = l[r];
+  }
+};
+
+// --- Matrix-matrix: 8 activation rows per register --------------------------
+
+// Quants of one weight block as 32 bytes in value order, in the form the
+// kernel multiplies: unsigned (0..15 or 0..31) for the 4/5-bit types; for
+// Q8_0 what Isa::Q8Weights makes of them.
+template <class Isa, class F>
+inline __m256i WeightBytes(const uint8_t* block) {
+  if constexpr (F::kEightBit) {
+    return Isa::Q8Weights(Load256(block + F::kQs));
+  } else {
+    const __m128i v = Load128(block + F::kQs);
+    const __m128i m4 = _mm_set1_epi8(0x0F);
+    __m256i q = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_and_si128(v, m4)),
+                                        _mm_and_si128(_mm_srli_epi16(v, 4), m4), 1);
+    if constexpr (F::kHigh) q = Isa::AddBit4(q, Load32(block + F::kQh));
+    return q;
+  }
+}
+
+template <class Isa, class F>
+struct LegacyGemm {
+  // Rows r0 .. r0 + nr - 1 (nr <= R) against activation groups g0 .. g0 + G - 1.
+  template <size_t R, size_t G>
+  static void Tile(const GemmArgs& a, size_t r0, size_t nr, size_t g0) {
+    const size_t nb = a.cols / kQK;
+    const uint8_t* w[R];
+    for (size_t r = 0; r < R; ++r) w[r] = a.w + (r0 + Min(r, nr - 1)) * a.w_stride;
+    const PackedQ8Group* xg[G];
+    for (size_t g = 0; g < G; ++g)
+      xg[g] = reinterpret_cast<const PackedQ8Group*>(a.x) + (g0 + g) * nb;
+    constexpr int kShift = F::kEightBit ? Isa::kQ8ZeroShift : F::kZeroShift;
+    __m256 acc[R][G];
+    for (size_t r = 0; r < R; ++r) {
+      for (size_t g = 0; g < G; ++g) acc[r][g] = _mm256_setzero_ps();
+    }
+    for (size_t i = 0, off = 0; i < nb; ++i, off += F::kBytes) {
+      alignas(32) uint8_t wq[R][32];
       for (size_t r = 0; r < R; ++r) {
-        q[r] = Load256(w[r] + off + offsetof(BlockQ8_0, qs));
-        abs_q[r] = _mm256_abs_epi8(q[r]);
+        _mm256_store_si256(reinterpret_cast<__m256i*>(wq[r]), WeightBytes<Isa, F>(w[r] + off));
       }
-      for (size_t r = 0; r < R; r += 4) {
-        RowScales4(w[r] + off, w[r + 1] + off, w[r + 2] + off, w[r + 3] + off, d + r);
+      __m256i s[R][G];
+      for (size_t g = 0; g < G; ++g) {
+        // The zero point times the sum of the activations starts the sum.
+        const __m256i init =
+            kShift < 0 ? _mm256_setzero_si256()
+                       : _mm256_sub_epi32(
+                             _mm256_setzero_si256(),
+                             _mm256_slli_epi32(Load256(xg[g][i].sum), kShift < 0 ? 0 : kShift));
+        for (size_t r = 0; r < R; ++r) s[r][g] = init;
       }
-      for (size_t c = 0; c < C; ++c) {
-        const PackedQ8Block& x = xs[c][i];
-        const __m256i xq = Load256(x.qs);
-        const __m256 dx = _mm256_set1_ps(x.d);
+      for (size_t k = 0; k < 8; ++k) {
+        __m256i xv[G];
+        for (size_t g = 0; g < G; ++g) xv[g] = Load256(xg[g][i].qs[k]);
         for (size_t r = 0; r < R; ++r) {
-          // |w| * (x with w's sign): unsigned times signed, as the instruction needs.
-          const __m256i s =
-              Isa::Dpbusd(_mm256_setzero_si256(), abs_q[r], _mm256_sign_epi8(xq, q[r]));
-          acc[r][c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(d[r], dx), acc[r][c]);
+          const __m256i wb = _mm256_set1_epi32(static_cast<int>(Load32(wq[r] + 4 * k)));
+          for (size_t g = 0; g < G; ++g) {
+            s[r][g] =
+                F::kEightBit ? Isa::Q8Dot(s[r][g], wb, xv[g]) : Isa::Dpbusd(s[r][g], wb, xv[g]);
+          }
+        }
+      }
+      for (size_t r = 0; r < R; ++r) {
+        const uint8_t* b = w[r] + off;
+        const __m256 dw = _mm256_set1_ps(Half(b));
+        for (size_t g = 0; g < G; ++g) {
+          if constexpr (F::kMin) {
+            acc[r][g] =
+                _mm256_fmadd_ps(_mm256_set1_ps(Half(b + 2)), _mm256_load_ps(xg[g][i].s), acc[r][g]);
+          }
+          acc[r][g] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[r][g]),
+                                      _mm256_mul_ps(dw, _mm256_load_ps(xg[g][i].d)), acc[r][g]);
         }
       }
     }
-    for (size_t r = 0; r < R && r < nr; ++r) {
-      for (size_t c = 0; c < C; ++c) a.y[(c0 + c) * a.y_stride + r0 + r] = Sum8(acc[r][c]);
+    StoreGroupTile<R, G>(a, r0, nr, g0, acc);
+  }
+};
+
+template <class Isa, class F>
+struct LegacyKernel {
+  static constexpr size_t kRows = Isa::kLegacyTileRows;
+  static constexpr size_t kGroups = Isa::kLegacyTileGroups;
+  static void Gemv(const GemmArgs& a, size_t r0, size_t nr) {
+    if constexpr (F::kEightBit) {
+      Q8_0Gemv<Isa>::Run(a, r0, nr);
+    } else {
+      LegacyGemv<Isa, F>::Run(a, r0, nr);
     }
+  }
+  template <size_t R, size_t G>
+  static void Tile(const GemmArgs& a, size_t r0, size_t nr, size_t g0) {
+    LegacyGemm<Isa, F>::template Tile<R, G>(a, r0, nr, g0);
   }
 };
 

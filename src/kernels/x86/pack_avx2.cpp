@@ -59,9 +59,15 @@ inline int32_t SumInt8(__m256i q) {
   return _mm_cvtsi128_si32(s);
 }
 
-// QuantizeQ8_0 / QuantizeQ8_1 of one block, plus the lane sums the kernels
-// use to fold a weight zero point into their integer accumulators.
-void PackQ8Block(const float* x, int32_t zero_point, bool with_sum, PackedQ8Block& p) {
+// QuantizeQ8_0 / QuantizeQ8_1 of one block: quants, fp16 d widened, and
+// for Q8_1 the fp16 s widened.
+struct Q8Block {
+  __m256i qs;
+  float d;
+  float s;
+};
+
+Q8Block QuantizeQ8Block(const float* x, bool with_sum) {
   __m256 v[4];
   __m256 amax = _mm256_setzero_ps();
   for (int k = 0; k < 4; ++k) {
@@ -74,15 +80,27 @@ void PackQ8Block(const float* x, int32_t zero_point, bool with_sum, PackedQ8Bloc
   for (int k = 0; k < 4; ++k) {
     q[k] = _mm256_cvttps_epi32(RoundHalfAway(_mm256_mul_ps(v[k], _mm256_set1_ps(id))));
   }
-  const __m256i qs = PackInt8(q[0], q[1], q[2], q[3]);
+  Q8Block b;
+  b.qs = PackInt8(q[0], q[1], q[2], q[3]);
+  b.d = RoundToHalf(d);
+  b.s = with_sum ? RoundToHalf(static_cast<float>(SumInt8(b.qs)) * d) : 0.0f;
+  return b;
+}
+
+// Sums of each 4 consecutive int8 values, as 8 int32.
+inline __m256i Sums4(__m256i q) {
+  return _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi8(1), q), _mm256_set1_epi16(1));
+}
+
+// The row layout (batch 1) of a Q8_0/Q8_1 block.
+void StoreRowBlock(const Q8Block& b, int32_t zero_point, PackedQ8Block& p) {
   std::memset(&p, 0, sizeof(p));
-  _mm256_storeu_si256(reinterpret_cast<__m256i*>(p.qs), qs);
-  p.d = RoundToHalf(d);
-  if (with_sum) p.s = RoundToHalf(static_cast<float>(SumInt8(qs)) * d);
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(p.qs), b.qs);
+  p.d = b.d;
+  p.s = b.s;
   if (zero_point != 0) {
     // Lane k: values 4k..4k+3 and 16+4k..16+4k+3.
-    const __m256i sums4 = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi8(1), qs),
-                                            _mm256_set1_epi16(1));  // sums of 4 values
+    const __m256i sums4 = Sums4(b.qs);
     const __m128i lanes =
         _mm_add_epi32(_mm256_castsi256_si128(sums4), _mm256_extracti128_si256(sums4, 1));
     _mm_storeu_si128(reinterpret_cast<__m128i*>(p.bias),
@@ -90,9 +108,50 @@ void PackQ8Block(const float* x, int32_t zero_point, bool with_sum, PackedQ8Bloc
   }
 }
 
-void PackQ8(int32_t zero_point, bool with_sum, const float* x, size_t n, uint8_t* dst) {
-  PackedQ8Block* out = reinterpret_cast<PackedQ8Block*>(dst);
-  for (size_t i = 0; i < n / kQK; ++i) PackQ8Block(x + kQK * i, zero_point, with_sum, out[i]);
+// Row c of a group: its quads, sums and scales.
+void StoreGroupRow(__m256i qs, float d, float s, size_t c, PackedQ8Group& g) {
+  alignas(32) uint32_t quads[8];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(quads), qs);
+  for (int k = 0; k < 8; ++k) std::memcpy(&g.qs[k][4 * c], &quads[k], 4);
+  alignas(32) int32_t sums4[8];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(sums4), Sums4(qs));
+  g.sum_lo[c] = sums4[0] + sums4[1] + sums4[2] + sums4[3];
+  g.sum[c] = g.sum_lo[c] + sums4[4] + sums4[5] + sums4[6] + sums4[7];
+  g.d[c] = d;
+  g.s[c] = s;
+}
+
+size_t Groups(size_t batch) { return (batch + 7) / 8; }
+
+// Rows [begin, end) of a batch into groups; whole groups are rewritten, so
+// the rows past the end of the batch come out zero.
+template <class Row>
+void PackGroups(const float* x, size_t cols, size_t begin, size_t end, size_t blocks_per_row,
+                uint8_t* dst, Row row) {
+  PackedQ8Group* out = reinterpret_cast<PackedQ8Group*>(dst);
+  for (size_t g = begin / 8; g < Groups(end); ++g) {
+    PackedQ8Group* blocks = out + g * blocks_per_row;
+    std::memset(blocks, 0, blocks_per_row * sizeof(PackedQ8Group));
+    for (size_t c = 0; c < 8 && 8 * g + c < end; ++c) row(x + (8 * g + c) * cols, c, blocks);
+  }
+}
+
+void PackQ8(int32_t zero_point, bool with_sum, const float* x, size_t cols, size_t batch,
+            size_t begin, size_t end, uint8_t* dst) {
+  const size_t nb = cols / kQK;
+  if (batch == 1) {
+    PackedQ8Block* out = reinterpret_cast<PackedQ8Block*>(dst);
+    for (size_t i = 0; i < nb; ++i) {
+      StoreRowBlock(QuantizeQ8Block(x + kQK * i, with_sum), zero_point, out[i]);
+    }
+    return;
+  }
+  PackGroups(x, cols, begin, end, nb, dst, [&](const float* row, size_t c, PackedQ8Group* g) {
+    for (size_t i = 0; i < nb; ++i) {
+      const Q8Block b = QuantizeQ8Block(row + kQK * i, with_sum);
+      StoreGroupRow(b.qs, b.d, b.s, c, g[i]);
+    }
+  });
 }
 
 // QuantizeQ8_K of one super-block.
@@ -141,25 +200,59 @@ void QuantizeQ8KBlock(const float* x, BlockQ8_K& y) {
 
 }  // namespace
 
-size_t PackedQ8Bytes(size_t n) { return n / kQK * sizeof(PackedQ8Block); }
-
-void PackQ8ForQ4_0(const float* x, size_t n, uint8_t* dst) { PackQ8(8, false, x, n, dst); }
-void PackQ8ForQ5_0(const float* x, size_t n, uint8_t* dst) { PackQ8(16, false, x, n, dst); }
-void PackQ8ForQ8_0(const float* x, size_t n, uint8_t* dst) { PackQ8(0, false, x, n, dst); }
-void PackQ8_1(const float* x, size_t n, uint8_t* dst) { PackQ8(0, true, x, n, dst); }
-
-size_t PackedQ8KBytes(size_t n) { return n / kQK_K * sizeof(BlockQ8_K); }
-
-void PackQ8_K(const float* x, size_t n, uint8_t* dst) {
-  BlockQ8_K* out = reinterpret_cast<BlockQ8_K*>(dst);
-  for (size_t i = 0; i < n / kQK_K; ++i) QuantizeQ8KBlock(x + kQK_K * i, out[i]);
+size_t PackedQ8Bytes(size_t cols, size_t batch) {
+  const size_t nb = cols / kQK;
+  return batch == 1 ? nb * sizeof(PackedQ8Block) : Groups(batch) * nb * sizeof(PackedQ8Group);
 }
 
-size_t PackedFloatBytes(size_t n) { return n * sizeof(float); }
+void PackQ8ForQ4_0(const float* x, size_t cols, size_t batch, size_t begin, size_t end,
+                   uint8_t* dst) {
+  PackQ8(8, false, x, cols, batch, begin, end, dst);
+}
+void PackQ8ForQ5_0(const float* x, size_t cols, size_t batch, size_t begin, size_t end,
+                   uint8_t* dst) {
+  PackQ8(16, false, x, cols, batch, begin, end, dst);
+}
+void PackQ8ForQ8_0(const float* x, size_t cols, size_t batch, size_t begin, size_t end,
+                   uint8_t* dst) {
+  PackQ8(0, false, x, cols, batch, begin, end, dst);
+}
+void PackQ8_1(const float* x, size_t cols, size_t batch, size_t begin, size_t end, uint8_t* dst) {
+  PackQ8(0, true, x, cols, batch, begin, end, dst);
+}
 
-void PackF16(const float* x, size_t n, uint8_t* dst) {
+size_t PackedQ8KBytes(size_t cols, size_t batch) {
+  return batch == 1 ? cols / kQK_K * sizeof(BlockQ8_K)
+                    : Groups(batch) * (cols / kQK) * sizeof(PackedQ8Group);
+}
+
+void PackQ8_K(const float* x, size_t cols, size_t batch, size_t begin, size_t end, uint8_t* dst) {
+  const size_t nb = cols / kQK_K;
+  if (batch == 1) {
+    BlockQ8_K* out = reinterpret_cast<BlockQ8_K*>(dst);
+    for (size_t i = 0; i < nb; ++i) QuantizeQ8KBlock(x + kQK_K * i, out[i]);
+    return;
+  }
+  PackGroups(
+      x, cols, begin, end, cols / kQK, dst, [&](const float* row, size_t c, PackedQ8Group* g) {
+        for (size_t i = 0; i < nb; ++i) {
+          BlockQ8_K b;
+          QuantizeQ8KBlock(row + kQK_K * i, b);
+          for (size_t j = 0; j < kQK_K / kQK; ++j) {
+            const __m256i qs = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs + kQK * j));
+            StoreGroupRow(qs, b.d, 0.0f, c, g[i * (kQK_K / kQK) + j]);
+          }
+        }
+      });
+}
+
+size_t PackedFloatBytes(size_t cols, size_t batch) { return batch * cols * sizeof(float); }
+
+void PackF16(const float* x, size_t cols, size_t /*batch*/, size_t begin, size_t end,
+             uint8_t* dst) {
   float* out = reinterpret_cast<float*>(dst);
-  size_t i = 0;
+  const size_t n = end * cols;
+  size_t i = begin * cols;
   for (; i + 8 <= n; i += 8) {
     const __m128i h = _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT);
     _mm256_storeu_ps(out + i, _mm256_cvtph_ps(h));
@@ -167,10 +260,11 @@ void PackF16(const float* x, size_t n, uint8_t* dst) {
   for (; i < n; ++i) out[i] = RoundToHalf(x[i]);
 }
 
-void PackBF16(const float* x, size_t n, uint8_t* dst) {
+void PackBF16(const float* x, size_t cols, size_t /*batch*/, size_t begin, size_t end,
+              uint8_t* dst) {
   // Round to nearest even on the top 16 bits; NaN stays NaN (made quiet).
   float* out = reinterpret_cast<float*>(dst);
-  for (size_t i = 0; i < n; ++i) {
+  for (size_t i = begin * cols; i < end * cols; ++i) {
     uint32_t u;
     std::memcpy(&u, &x[i], sizeof(u));
     if ((u & 0x7fffffffu) > 0x7f800000u) {
