@@ -193,6 +193,17 @@ class Connection : public std::enable_shared_from_this<Connection> {
     ++gen_;
     keep_alive_ = false;
     refused_ = true;
+    record_ = AccessRecord{};
+    if (parser_ && parser_->is_header_done()) {
+      const auto& req = parser_->get();
+      record_.method.assign(req.method_string().data(), req.method_string().size());
+      const std::string_view target(req.target().data(), req.target().size());
+      record_.path = PercentDecode(target.substr(0, target.find('?')));
+    }
+    record_.remote = remote_;
+    record_.status = r.status;
+    started_ = Clock::now();
+    Log();
     Queue(Head(r, false, false, r.body.size()) + r.body);
     complete_ = true;
     Flush();

@@ -187,12 +187,13 @@ describe("openai client", () => {
 
 describe("openai client against a full queue", () => {
   test("429 with Retry-After", async () => {
-    const busy = await startServer(modelPath, ["--parallel", "1", "--max-queue", "0"]);
+    const busy = await startServer(modelPath, ["--parallel", "1", "--max-queue", "0",
+                                               "--ctx", "4096"]);
     try {
       const client = new OpenAI({ baseURL: `http://127.0.0.1:${busy.port}/v1`, apiKey: "none",
                                   maxRetries: 0 });
       const long = await client.completions.create({ model: MODEL, prompt: "Once",
-                                                     max_tokens: 400, stream: true });
+                                                     max_tokens: 4000, stream: true });
       const it = long[Symbol.asyncIterator]();
       await it.next();  // generating: the only slot is taken
       const refused = await client.completions
