@@ -10,8 +10,8 @@ they need no Python; rerun this after changing the cases:
   python3 tests/tokenizer/data/make_jinja_cases.py
 
 Sources: the model templates in ../shared/testdata/templates, and the ~30 real
-templates of llama.cpp's tests/test-chat-template.cpp (read from the llama.cpp
-mirror), rendered on that test's conversation.
+templates of llama.cpp's tests/test-chat-template.cpp (read from a llama.cpp
+git directory named by LLAMA_CPP_GIT), rendered on that test's conversation.
 """
 
 import datetime
@@ -29,7 +29,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TEMPLATES = os.path.join(HERE, "..", "..", "..", "..", "shared", "testdata", "templates")
-LLAMA_CPP_GIT = "/work/.mirror/ggerganov+llama.cpp/repo"
+LLAMA_CPP_GIT = os.environ.get("LLAMA_CPP_GIT", "llama.cpp/.git")
 # strftime_now's clock in every case (the C++ test renders with TZ=UTC).
 NOW = datetime.datetime(2024, 7, 26, 13, 5, 9)
 
