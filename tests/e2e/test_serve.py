@@ -349,6 +349,26 @@ class LimitsTest(unittest.TestCase):
         finally:
             self.assertEqual(s.stop(), 0)
 
+    def test_model_chat_template_renders_through_jinja(self):
+        template = os.path.join(os.environ["AUTAN_TESTDATA"], "templates",
+                                "mistralai-Mistral-Nemo-Instruct-2407.jinja")
+        s = Server(self.model, "--chat-template", template)
+        try:
+            status, body, _ = s.post(CHAT, {"messages": user("a") + user("b"), "max_tokens": 1})
+            self.assertEqual(status, 400)
+            self.assertIn("roles must alternate", body["error"]["message"])
+            self.assertEqual(body["error"]["param"], "messages")
+            # The template folds the system message into the last user turn.
+            status, body, _ = s.post(CHAT, {"messages": [{"role": "system", "content": "Be kind"},
+                                                         {"role": "user", "content": "Hello"}],
+                                            "max_tokens": 1})
+            self.assertEqual(status, 200, body)
+            expected = cli("tokenize", "-m", self.model, "--parse-special", "--no-add-special",
+                           "--text", "<s>[INST]Be kind\n\nHello[/INST]", "--ids").split()
+            self.assertEqual(body["usage"]["prompt_tokens"], len(expected))
+        finally:
+            self.assertEqual(s.stop(), 0)
+
     def test_non_loopback_needs_keys(self):
         p = subprocess.run([AUTAN, "serve", "-m", self.model, "--host", "0.0.0.0"],
                            capture_output=True, timeout=60)
