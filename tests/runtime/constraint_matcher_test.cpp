@@ -7,6 +7,8 @@
 
 #include <string>
 
+#include "runtime/constraint/json_lexer.h"
+
 namespace autan::constraint {
 namespace {
 
@@ -275,6 +277,32 @@ TEST(JsonMatcher, CompleteOnlyAtTheEndOfAValue) {
   EXPECT_TRUE(Incomplete(g, "{\"a\":1"));
   EXPECT_TRUE(Accepts(g, "{\"a\":1}\n"));
   EXPECT_TRUE(RefusesAfter(g, "{\"a\":1} ", "x"));
+}
+
+TEST(JsonMatcher, PlainTextRoomIsTheMostAnyParseAllows) {
+  auto g = Grammar(R"({"anyOf": [
+      {"type": "object", "properties": {"name": {"type": "string", "maxLength": 6}}},
+      {"type": "object", "properties": {"name": {"type": "string", "maxLength": 12}}}]})");
+  JsonMatcher m(g);
+  ASSERT_EQ(m.AcceptBytes("{\"name\":\"ab"), 11u);
+  EXPECT_EQ(m.parses().size(), 2u);
+  uint8_t lex = 0xFF;
+  int32_t room = 0;
+  ASSERT_TRUE(m.InPlainText(lex, room));
+  EXPECT_EQ(lex, kLexPlain);
+  EXPECT_EQ(room, 10);
+  ASSERT_EQ(m.AcceptBytes("\xC3"), 1u);
+  ASSERT_TRUE(m.InPlainText(lex, room));
+  EXPECT_EQ(lex, kLexCont1);
+  ASSERT_EQ(m.AcceptBytes("\xA9\\"), 2u);
+  EXPECT_FALSE(m.InPlainText(lex, room));  // inside an escape
+
+  JsonMatcher any(JsonGrammar::AnyObject());
+  ASSERT_EQ(any.AcceptBytes("{\"k"), 3u);
+  ASSERT_TRUE(any.InPlainText(lex, room));
+  EXPECT_EQ(room, kUnbounded);
+  ASSERT_EQ(any.AcceptBytes("\":1"), 3u);
+  EXPECT_FALSE(any.InPlainText(lex, room));
 }
 
 TEST(JsonMatcher, RefusedByteLeavesTheStateAlone) {

@@ -143,20 +143,23 @@ bool JsonMatcher::AnyComplete(std::span<const Parse> parses) const {
 }
 
 bool JsonMatcher::InPlainText(uint8_t& lex, int32_t& room) const {
-  if (parses_.size() != 1) return false;
-  const Parse& p = parses_[0];
-  const Frame& f = p.top;
-  if (f.lex >= kNumUtf8States) return false;
-  const GrammarNode& n = g_->node(f.node);
-  if (f.kind == kString) {
-    room = n.max_length == kUnbounded ? kUnbounded : n.max_length - f.a;
-  } else if (f.kind == kObject && f.phase == kObjKey && FreeKeyAllowed(n, p.nest)) {
-    room = kUnbounded;  // plain bytes follow a declared name or leave it: both allowed
-  } else {
-    return false;
+  room = -1;
+  for (const Parse& p : parses_) {
+    const Frame& f = p.top;
+    if (f.lex >= kNumUtf8States || (room >= 0 && f.lex != lex)) return false;
+    const GrammarNode& n = g_->node(f.node);
+    int32_t r;
+    if (f.kind == kString) {
+      r = n.max_length == kUnbounded ? kUnbounded : n.max_length - f.a;
+    } else if (f.kind == kObject && f.phase == kObjKey && FreeKeyAllowed(n, p.nest)) {
+      r = kUnbounded;  // plain bytes follow a declared name or leave it: both allowed
+    } else {
+      return false;
+    }
+    lex = f.lex;
+    room = std::max(room, r);  // a token is allowed when one parse allows it
   }
-  lex = f.lex;
-  return true;
+  return room >= 0;
 }
 
 void JsonMatcher::Commit(std::vector<Parse>& parses) {

@@ -54,10 +54,11 @@ class JsonMatcher {
   bool IsComplete() const { return AnyComplete(parses_); }
   void Reset();
 
-  // True when the state is inside one string value or one key that may be
-  // undeclared: then any text without quote, backslash or control byte
-  // continues it exactly as far as it is well-formed UTF-8 from `lex` (a
-  // UTF-8 LexState) and starts at most `room` more code points.
+  // True when every parse is inside a string value or a key that may be
+  // undeclared, all in the same UTF-8 state: then any text without quote,
+  // backslash or control byte continues the output exactly as far as it is
+  // well-formed UTF-8 from `lex` (a LexState) and starts at most `room` more
+  // code points (the most any parse allows).
   bool InPlainText(uint8_t& lex, int32_t& room) const;
 
   const std::vector<Parse>& parses() const { return parses_; }
