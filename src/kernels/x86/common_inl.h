@@ -18,6 +18,7 @@
 #include <cstring>
 
 #include "kernels/matmul.h"
+#include "kernels/x86/packed.h"
 
 namespace autan::kernels::x86 {
 namespace {  // NOLINT(build/namespaces): one copy per instruction set, see above
@@ -57,16 +58,19 @@ inline int32_t SumI32(__m256i v) {
   return _mm_cvtsi128_si32(s);
 }
 
-// Bytes fetched ahead of the weight rows a decode tile reads. A tile reads
-// its rows side by side, a short stream each, which the hardware prefetchers
-// follow poorly; the rows of a tile are contiguous, so software prefetch
-// walks that range linearly at the pace the tile consumes it.
-constexpr size_t kPrefetchAhead = 8192;
+// How far ahead software prefetch runs over the weight rows a tile reads. A
+// tile reads its rows side by side, a short stream each, which the hardware
+// prefetchers follow poorly; the rows of a tile are contiguous, so software
+// prefetch walks that range linearly at the pace the tile consumes it, this
+// many steps ahead (matrix-vector: into L1) or bytes ahead (matrix-matrix,
+// whose activations stream through L1 in between: into L2).
+constexpr size_t kPrefetchSteps = 128;
+constexpr size_t kGemmPrefetchAhead = 8192;
 
-template <size_t kBytesPerStep>
+template <size_t kBytesPerStep, int kHint = _MM_HINT_T0>
 inline void PrefetchStep(const uint8_t* p) {
   for (size_t o = 0; o < kBytesPerStep; o += 64) {
-    _mm_prefetch(reinterpret_cast<const char*>(p + o), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(p + o), static_cast<_mm_hint>(kHint));
   }
 }
 
@@ -151,8 +155,10 @@ void TailGroups(const GemmArgs& a, size_t r0, size_t nr, size_t g, size_t ng) {
   }
 }
 
-// Groups of activation rows handled per pass over the weight rows.
-constexpr size_t kGroupChunk = 4;
+// Bytes of grouped activations handled per pass over the weight rows: they
+// stay in L2 while the weights stream past once (more passes only for
+// batches too large for that).
+constexpr size_t kGroupChunkBytes = 384 * 1024;
 
 // K::Gemv(a, r0, nr) computes up to 8 weight rows for a single activation
 // row; K::Tile<R, G> up to R weight rows against G groups.
@@ -163,8 +169,13 @@ void GroupGemm(const GemmArgs& a) {
     return;
   }
   const size_t groups = (a.batch + 7) / 8;
-  for (size_t g0 = 0; g0 < groups; g0 += kGroupChunk) {
-    const size_t g1 = Min(groups, g0 + kGroupChunk);
+  const size_t group_bytes = a.cols / 32 * sizeof(PackedQ8Group);
+  const size_t chunk =
+      group_bytes * groups <= kGroupChunkBytes
+          ? groups
+          : (kGroupChunkBytes / group_bytes + K::kGroups - 1) / K::kGroups * K::kGroups;
+  for (size_t g0 = 0; g0 < groups; g0 += chunk) {
+    const size_t g1 = Min(groups, g0 + chunk);
     for (size_t r0 = a.row_begin; r0 < a.row_end; r0 += K::kRows) {
       const size_t nr = Min(K::kRows, a.row_end - r0);
       size_t g = g0;

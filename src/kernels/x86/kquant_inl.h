@@ -224,7 +224,7 @@ void KQuantGemv4(const GemmArgs& a, size_t r0, size_t nr) {
   const BlockQ8_K* x = reinterpret_cast<const BlockQ8_K*>(a.x);
   __m256 sum = _mm256_setzero_ps();
   ExpandedK e[4];
-  const uint8_t* ahead = a.w + r0 * a.w_stride + kPrefetchAhead;
+  const uint8_t* ahead = a.w + r0 * a.w_stride + kPrefetchSteps * 4 * F::kBytes;
   const size_t nb = a.cols / kQK_K;
   for (size_t i = 0, off = 0; i < nb; ++i, off += F::kBytes) {
     PrefetchStep<4 * F::kBytes>(ahead);
@@ -263,7 +263,10 @@ struct KQuantGemm {
       for (size_t g = 0; g < G; ++g) acc[r][g] = _mm256_setzero_ps();
     }
     ExpandedK e[R];
+    const uint8_t* ahead = a.w + r0 * a.w_stride + kGemmPrefetchAhead;
     for (size_t i = 0, off = 0; i < nb; ++i, off += F::kBytes) {
+      PrefetchStep<R * F::kBytes, _MM_HINT_T1>(ahead);
+      ahead += R * F::kBytes;
       for (size_t r = 0; r < R; ++r) {
         F::Prepare(w[r] + off, e[r]);
         for (int k = 0; k < 4; ++k) {

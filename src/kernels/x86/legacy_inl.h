@@ -94,8 +94,7 @@ inline __m256 Halves8(const uint8_t* const b[8], size_t offset) {
   return _mm256_cvtph_ps(h);
 }
 
-// Bytes fetched ahead of the 8 weight rows a decode step reads (see
-// kPrefetchAhead): the rows are contiguous.
+// Prefetches the bytes of one decode step kPrefetchSteps ahead.
 template <size_t kBytesPerStep>
 inline const uint8_t* Prefetch(const uint8_t* ahead) {
   PrefetchStep<kBytesPerStep>(ahead);
@@ -113,7 +112,7 @@ struct LegacyGemv {
     for (size_t l = 0; l < 8; ++l) w[l] = a.w + (r0 + Min(kLaneRow[l], nr - 1)) * a.w_stride;
     const PackedQ8Block* x = reinterpret_cast<const PackedQ8Block*>(a.x);
     __m256 acc = _mm256_setzero_ps();
-    const uint8_t* ahead = a.w + r0 * a.w_stride + kPrefetchAhead;
+    const uint8_t* ahead = a.w + r0 * a.w_stride + kPrefetchSteps * 8 * F::kBytes;
     const size_t nb = a.cols / kQK;
     for (size_t i = 0, off = 0; i < nb; ++i, off += F::kBytes) {
       ahead = Prefetch<8 * F::kBytes>(ahead);
@@ -159,7 +158,7 @@ struct Q8_0Gemv {
     for (size_t r = 0; r < 8; ++r) w[r] = a.w + (r0 + Min(r, nr - 1)) * a.w_stride;
     const PackedQ8Block* x = reinterpret_cast<const PackedQ8Block*>(a.x);
     __m256 acc = _mm256_setzero_ps();
-    const uint8_t* ahead = a.w + r0 * a.w_stride + kPrefetchAhead;
+    const uint8_t* ahead = a.w + r0 * a.w_stride + kPrefetchSteps * 8 * Q8_0Format::kBytes;
     const size_t nb = a.cols / kQK;
     for (size_t i = 0, off = 0; i < nb; ++i, off += Q8_0Format::kBytes) {
       ahead = Prefetch<8 * Q8_0Format::kBytes>(ahead);
@@ -216,7 +215,10 @@ struct LegacyGemm {
     for (size_t r = 0; r < R; ++r) {
       for (size_t g = 0; g < G; ++g) acc[r][g] = _mm256_setzero_ps();
     }
+    const uint8_t* ahead = a.w + r0 * a.w_stride + kGemmPrefetchAhead;
     for (size_t i = 0, off = 0; i < nb; ++i, off += F::kBytes) {
+      PrefetchStep<R * F::kBytes, _MM_HINT_T1>(ahead);
+      ahead += R * F::kBytes;
       alignas(32) uint8_t wq[R][32];
       for (size_t r = 0; r < R; ++r) {
         _mm256_store_si256(reinterpret_cast<__m256i*>(wq[r]), WeightBytes<Isa, F>(w[r] + off));
