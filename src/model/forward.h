@@ -47,7 +47,7 @@ struct Batch {
 // Activation buffers reused across calls so a decode step allocates nothing.
 struct ForwardScratch {
   std::vector<float> x, xb, q, k, v, att, hb, hb2, out;
-  std::vector<float> rope;  // [2][rope_dims]: RoPE table of the current token
+  std::vector<float> rope;  // [n_tokens][2][rope_dims]: RoPE tables (kernels::RopeAngles)
   std::vector<uint8_t> matmul;
   std::vector<int32_t> logit_rows;
 };

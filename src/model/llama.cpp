@@ -101,7 +101,13 @@ class Llama final : public Architecture {
     ForwardScratch& s = a.scratch;
     Reserve(s, n);
 
-    for (size_t t = 0; t < n; ++t) Embed(a.batch.tokens[t], &s.x[t * c_.dim]);
+    const size_t rope_table = 2 * static_cast<size_t>(c_.rope_dims);
+    for (size_t t = 0; t < n; ++t) {
+      Embed(a.batch.tokens[t], &s.x[t * c_.dim]);
+      // Angles depend only on the position: one table per token serves every layer.
+      kernels::RopeAngles(a.batch.positions[t], c_.rope_dims, c_.rope_freq_base,
+                          &s.rope[t * rope_table]);
+    }
 
     for (int32_t l = 0; l < c_.n_layers; ++l) {
       const LlamaLayer& layer = w_.layers[static_cast<size_t>(l)];
@@ -114,11 +120,11 @@ class Llama final : public Architecture {
       MatMul(layer.wk, s.xb.data(), n, s.k.data(), a);
       MatMul(layer.wv, s.xb.data(), n, s.v.data(), a);
       for (size_t t = 0; t < n; ++t) {
-        kernels::RopeAngles(a.batch.positions[t], c_.rope_dims, c_.rope_freq_base, s.rope.data());
+        const float* angles = &s.rope[t * rope_table];
         kernels::RopeAdjacentPairs(&s.q[t * c_.q_dim()], c_.n_heads, c_.head_dim, c_.rope_dims,
-                                   s.rope.data());
+                                   angles);
         kernels::RopeAdjacentPairs(&s.k[t * c_.kv_dim()], c_.n_kv_heads, c_.head_dim, c_.rope_dims,
-                                   s.rope.data());
+                                   angles);
         StoreKv(a, l, t);
       }
       Attend(a, l);
@@ -159,7 +165,7 @@ class Llama final : public Architecture {
     s.v.resize(n * c_.kv_dim());
     s.hb.resize(n * c_.ffn_dim);
     s.hb2.resize(n * c_.ffn_dim);
-    s.rope.resize(2 * static_cast<size_t>(c_.rope_dims));
+    s.rope.resize(n * 2 * static_cast<size_t>(c_.rope_dims));
   }
 
   void Embed(int32_t token, float* out) const {
