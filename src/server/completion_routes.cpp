@@ -8,6 +8,74 @@
 #include "server/sse.h"
 
 namespace autan::server {
+namespace {
+
+// How a call's results are written back.
+struct ResponseShape {
+  std::shared_ptr<Exchange> ex;
+  ResponseMeta meta;
+  bool chat = false;
+  bool with_logprobs = false;
+  bool usage_chunk = false;  // stream_options.include_usage
+  int32_t n = 1;
+  size_t n_choices = 1;
+  std::vector<std::string> echo;  // per prompt, when echo is asked for
+};
+
+// SSE: the head and each choice's role (and echo) first, then the deltas,
+// the usage chunk when asked for, and [DONE].
+CallCallbacks StreamCallbacks(ResponseShape shape) {
+  auto s = std::make_shared<const ResponseShape>(std::move(shape));
+  CallCallbacks cb;
+  cb.on_open = [s] {
+    HttpResponse head;
+    head.content_type = "text/event-stream";
+    head.headers.emplace_back("Cache-Control", "no-cache");
+    s->ex->StartStream(std::move(head));
+    for (size_t i = 0; i < s->n_choices; ++i) {
+      const int32_t index = static_cast<int32_t>(i);
+      if (s->chat) s->ex->Send(SseEvent(DumpJson(ChatRoleChunk(s->meta, index, s->usage_chunk))));
+      if (!s->echo.empty()) {
+        ChoiceDelta d{index, s->echo[i / static_cast<size_t>(s->n)], {}, {}};
+        s->ex->Send(
+            SseEvent(DumpJson(TextDeltaChunk(s->meta, d, s->with_logprobs, s->usage_chunk))));
+      }
+    }
+  };
+  cb.on_delta = [s](const ChoiceDelta& d) {
+    const Json chunk = s->chat ? ChatDeltaChunk(s->meta, d, s->with_logprobs, s->usage_chunk)
+                               : TextDeltaChunk(s->meta, d, s->with_logprobs, s->usage_chunk);
+    s->ex->Send(SseEvent(DumpJson(chunk)));
+  };
+  cb.on_complete = [s](std::vector<ChoiceOutput>, Usage usage) {
+    if (s->usage_chunk) {
+      const char* object = s->chat ? "chat.completion.chunk" : "text_completion";
+      s->ex->Send(SseEvent(DumpJson(UsageChunk(s->meta, object, usage))));
+    }
+    s->ex->Send(SseDone());
+    s->ex->SetTokens(usage.prompt_tokens, usage.completion_tokens);
+    s->ex->EndStream();
+  };
+  return cb;
+}
+
+// One JSON response once every choice is done.
+CallCallbacks WholeCallbacks(ResponseShape shape) {
+  auto s = std::make_shared<const ResponseShape>(std::move(shape));
+  CallCallbacks cb;
+  cb.on_complete = [s](std::vector<ChoiceOutput> choices, Usage usage) {
+    if (!s->echo.empty()) {
+      for (ChoiceOutput& c : choices)
+        c.text = s->echo[static_cast<size_t>(c.index / s->n)] + c.text;
+    }
+    s->ex->SetTokens(usage.prompt_tokens, usage.completion_tokens);
+    SendJsonTo(s->ex, s->chat ? ChatCompletionObject(s->meta, choices, s->with_logprobs, usage)
+                              : TextCompletionObject(s->meta, choices, s->with_logprobs, usage));
+  };
+  return cb;
+}
+
+}  // namespace
 
 void ApiService::ChatCompletions(const HttpRequest& req, const ExchangePtr& ex) {
   Json body;
@@ -85,54 +153,16 @@ void ApiService::RunCall(CallPlan plan, const ExchangePtr& ex) {
   }
   spec.prompts = std::move(plan.prompts);
 
-  const ResponseMeta meta = NewMeta(plan.chat ? "chatcmpl-" : "cmpl-");
-  const bool chat = plan.chat, with_logprobs = g.logprobs >= 0, usage_chunk = g.include_usage;
-  const int32_t n = g.n;
-  const size_t n_choices = spec.prompts.size() * static_cast<size_t>(n);
-  std::vector<std::string> echo = std::move(plan.echo);
-  CallCallbacks cb;
-  if (g.stream) {
-    cb.on_open = [ex, meta, chat, n_choices, n, echo, with_logprobs, usage_chunk] {
-      HttpResponse head;
-      head.content_type = "text/event-stream";
-      head.headers.emplace_back("Cache-Control", "no-cache");
-      ex->StartStream(std::move(head));
-      for (size_t i = 0; i < n_choices; ++i) {
-        const int32_t index = static_cast<int32_t>(i);
-        if (chat) ex->Send(SseEvent(DumpJson(ChatRoleChunk(meta, index, usage_chunk))));
-        if (!echo.empty()) {
-          ChoiceDelta d{index, echo[i / static_cast<size_t>(n)], {}, {}};
-          ex->Send(SseEvent(DumpJson(TextDeltaChunk(meta, d, with_logprobs, usage_chunk))));
-        }
-      }
-    };
-    cb.on_delta = [ex, meta, chat, with_logprobs, usage_chunk](const ChoiceDelta& d) {
-      const Json chunk = chat ? ChatDeltaChunk(meta, d, with_logprobs, usage_chunk)
-                              : TextDeltaChunk(meta, d, with_logprobs, usage_chunk);
-      ex->Send(SseEvent(DumpJson(chunk)));
-    };
-    cb.on_complete = [ex, meta, chat, usage_chunk](std::vector<ChoiceOutput>, Usage usage) {
-      if (usage_chunk) {
-        ex->Send(SseEvent(
-            DumpJson(UsageChunk(meta, chat ? "chat.completion.chunk" : "text_completion", usage))));
-      }
-      ex->Send(SseDone());
-      ex->SetTokens(usage.prompt_tokens, usage.completion_tokens);
-      ex->EndStream();
-    };
-  } else {
-    cb.on_complete = [ex, meta, chat, with_logprobs, n, echo](std::vector<ChoiceOutput> choices,
-                                                              Usage usage) {
-      if (!echo.empty()) {
-        for (ChoiceOutput& c : choices) {
-          c.text = echo[static_cast<size_t>(c.index / n)] + c.text;
-        }
-      }
-      ex->SetTokens(usage.prompt_tokens, usage.completion_tokens);
-      SendJsonTo(ex, chat ? ChatCompletionObject(meta, choices, with_logprobs, usage)
-                          : TextCompletionObject(meta, choices, with_logprobs, usage));
-    };
-  }
+  ResponseShape shape{ex,
+                      NewMeta(plan.chat ? "chatcmpl-" : "cmpl-"),
+                      plan.chat,
+                      g.logprobs >= 0,
+                      g.include_usage,
+                      g.n,
+                      spec.prompts.size() * static_cast<size_t>(g.n),
+                      std::move(plan.echo)};
+  CallCallbacks cb =
+      g.stream ? StreamCallbacks(std::move(shape)) : WholeCallbacks(std::move(shape));
   auto call = std::make_shared<GenerationCall>(scheduler_, model_->tokenizer(), metrics_,
                                                std::move(cb), g.stream, arrival);
   std::weak_ptr<GenerationCall> weak = call;

@@ -42,8 +42,9 @@ class ServeTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        cls.server.stop()
+        code = cls.server.stop()
         cls.tmp.cleanup()
+        assert code == 0, "autan serve exited %d:\n%s" % (code, "".join(cls.server.log[-20:]))
 
     def complete(self, prompt, **kw):
         status, body, _ = self.server.post(COMPLETIONS, {"prompt": prompt, **kw})
@@ -419,6 +420,9 @@ class LimitsTest(unittest.TestCase):
         self.assertTrue(rest.endswith("data: [DONE]\n\n"), rest[-200:])
         self.assertIn('"finish_reason":"length"', rest)
         self.assertEqual(s.proc.wait(60), 0)
+        c.close()
+        idle.close()
+        s.stop()
         with self.assertRaises(OSError):
             socket.create_connection(("127.0.0.1", s.port), timeout=2)
 
