@@ -145,7 +145,10 @@ inline float WeighTile(const float* HWY_RESTRICT q, const float* HWY_RESTRICT ke
     hn::Store(x, dt, w + j);
   }
   const float new_max = std::max(st.max, hn::GetLane(hn::MaxOfLanes(dt, vmax)));
-  const float correction = st.max == -INFINITY ? 0.0f : std::exp(st.max - new_max);
+  // Once the running maximum settles, most tiles leave it unchanged: exp(0) = 1.
+  const float correction = st.max == -INFINITY ? 0.0f
+                           : st.max == new_max ? 1.0f
+                                               : std::exp(st.max - new_max);
   const auto m = hn::Set(dt, new_max);
   auto vsum = hn::Zero(dt);
   for (int j = 0; j < kMaxTile; j += lanes) {
