@@ -24,8 +24,6 @@ struct alignas(32) ExpandedK {
   int16_t scale[8][16];  // Q6_K: chunk j (values 32j..32j+31), multiplier of each pair sum
   alignas(16) uint32_t scale_pair[8];  // Q4_K/Q5_K: chunk j's scale in both 16-bit halves
   int16_t correction[16];              // multiplier of each of Q8_K's 16 partial sums
-  float d;
-  float dmin;  // 0 for Q6_K
 };
 
 inline void Store256(void* p, __m256i v) { _mm256_store_si256(static_cast<__m256i*>(p), v); }
@@ -49,7 +47,7 @@ inline void UnpackScalesK4(const uint8_t* packed, uint32_t scales[2], uint32_t m
 
 // Multipliers shared by Q4_K and Q5_K: chunk j is sub-block j, scaled by
 // sc_j; the min of sub-block j multiplies Q8_K's partial sums 2j and 2j+1.
-inline void PrepareScaleMinK(const uint8_t* block, const uint8_t* packed, ExpandedK& e) {
+inline void PrepareScaleMinK(const uint8_t* packed, ExpandedK& e) {
   uint32_t sc[2];
   uint32_t mn[2];
   UnpackScalesK4(packed, sc, mn);
@@ -60,8 +58,6 @@ inline void PrepareScaleMinK(const uint8_t* block, const uint8_t* packed, Expand
   const __m128i mn8 =
       _mm_cvtsi64_si128(static_cast<int64_t>(mn[0] | static_cast<uint64_t>(mn[1]) << 32));
   Store256(e.correction, _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(mn8, mn8)));
-  e.d = Half(block + offsetof(BlockQ4_K, d));
-  e.dmin = Half(block + offsetof(BlockQ4_K, dmin));
 }
 
 // Moves bit b of every byte to bit 4 (other bits cleared).
@@ -76,7 +72,7 @@ struct Q4_KFormat {
   static constexpr size_t kBytes = sizeof(BlockQ4_K);
   static constexpr bool kSixBit = false;
   static void Prepare(const uint8_t* block, ExpandedK& e) {
-    PrepareScaleMinK(block, block + offsetof(BlockQ4_K, scales), e);
+    PrepareScaleMinK(block + offsetof(BlockQ4_K, scales), e);
   }
   static void Chunks(const uint8_t* block, int k, __m256i& c0, __m256i& c1) {
     const __m256i m4 = _mm256_set1_epi8(0x0F);
@@ -93,7 +89,7 @@ struct Q5_KFormat {
   static constexpr size_t kBytes = sizeof(BlockQ5_K);
   static constexpr bool kSixBit = false;
   static void Prepare(const uint8_t* block, ExpandedK& e) {
-    PrepareScaleMinK(block, block + offsetof(BlockQ5_K, scales), e);
+    PrepareScaleMinK(block + offsetof(BlockQ5_K, scales), e);
   }
   static void Chunks(const uint8_t* block, int k, __m256i& c0, __m256i& c1) {
     const __m256i m4 = _mm256_set1_epi8(0x0F);
@@ -127,8 +123,6 @@ struct Q6_KFormat {
                            gb, gb + 1, gb, gb + 1, gb, gb + 1, gb, gb + 1);
       Store256(e.scale[j], _mm256_shuffle_epi8(j < 4 ? low : high, pick));
     }
-    e.d = Half(block + offsetof(BlockQ6_K, d));
-    e.dmin = 0.0f;
   }
   // Chunks 2k, 2k+1: values 64k .. 64k + 63. Half h = k / 2 of the block;
   // k even takes the low nibbles and qh bit pairs 0-1, 2-3, k odd the high
@@ -251,6 +245,7 @@ template <class Isa, class F>
 struct KQuantGemm {
   template <size_t R, size_t G>
   static void Tile(const GemmArgs& a, size_t r0, size_t nr, size_t g0) {
+    static_assert(R <= 4, "BlockScales4 reads four rows");
     const size_t nb = a.cols / kQK_K;
     const uint8_t* w[R];
     for (size_t r = 0; r < R; ++r) w[r] = a.w + (r0 + Min(r, nr - 1)) * a.w_stride;
@@ -318,10 +313,14 @@ struct KQuantGemm {
           }
         }
       }
+      const uint8_t* b[4];
+      for (size_t r = 0; r < 4; ++r) b[r] = w[Min(r, R - 1)] + off;
+      alignas(32) float scales[8];  // d, dmin of each row
+      _mm256_store_ps(scales, BlockScales4<F>(b));
       for (size_t g = 0; g < G; ++g) {
         const __m256 dx = _mm256_load_ps(xg[g][8 * i].d);
         for (size_t r = 0; r < R; ++r) {
-          const __m256 p = _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(e[r].d), dx),
+          const __m256 p = _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(scales[2 * r]), dx),
                                          _mm256_cvtepi32_ps(isum[r][g]));
           acc[r][g] = _mm256_add_ps(acc[r][g], p);
           if constexpr (!F::kSixBit) {
@@ -331,7 +330,7 @@ struct KQuantGemm {
                   imin, _mm256_mullo_epi32(LoadAligned256(xg[g][8 * i + j].sum),
                                            _mm256_set1_epi32(e[r].correction[2 * j])));
             }
-            const __m256 pm = _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(e[r].dmin), dx),
+            const __m256 pm = _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(scales[2 * r + 1]), dx),
                                             _mm256_cvtepi32_ps(imin));
             acc[r][g] = _mm256_sub_ps(acc[r][g], pm);
           }
