@@ -65,10 +65,11 @@ class BenchTest(unittest.TestCase):
         self.assertGreaterEqual(float(r["stddev_ts"]), 0)
         # The mean of per-run rates is at least the rate of the mean time
         # (arithmetic >= harmonic mean) and, on runs within a few times of
-        # each other, not far above it; a unit slip would be off by 1000x.
+        # each other, not far above it (loose: a loaded machine spreads runs); a unit
+        # slip would be off by 1000x.
         ratio = avg_ts / ((n_prompt + n_gen) * 1e9 / avg_ns)
         self.assertGreater(ratio, 1 - 1e-6)
-        self.assertLess(ratio, 10)
+        self.assertLess(ratio, 100)
 
     def test_json(self):
         records = json.loads(bench(self.model, *ARGS, "-o", "json"))
