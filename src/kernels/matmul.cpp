@@ -1,6 +1,7 @@
 #include "kernels/matmul.h"
 
 #include <algorithm>
+#include <atomic>
 #include <optional>
 
 #include "core/check.h"
@@ -17,8 +18,9 @@ namespace {
 // rows stays in cache while every activation row passes over it.
 constexpr size_t kRowTile = 16;
 // Threads get whole multiples of this many rows, so the SIMD kernels' row
-// tiles are rarely cut.
+// tiles are rarely cut, in about this many chunks each.
 constexpr size_t kRowGrain = 16;
+constexpr size_t kChunksPerThread = 4;
 // Converted activation rows start on a cache line.
 constexpr size_t kAlign = 64;
 
@@ -154,12 +156,20 @@ void MatMulWith(const MatMulKernels& k, DType w, const void* weights, size_t row
                       .row_end = rows,
                       .y = y,
                       .y_stride = rows};
+  // Rows go out in chunks, first come first served, so a thread slowed down
+  // (say by another process on its core) takes fewer of them. Which thread
+  // computes a row never changes its value.
   const size_t grains = (rows + kRowGrain - 1) / kRowGrain;
-  pool.ParallelFor(grains, [&](size_t begin, size_t end) {
-    GemmArgs a = base;
-    a.row_begin = begin * kRowGrain;
-    a.row_end = std::min(rows, end * kRowGrain);
-    tk.gemm(a);
+  const size_t chunks = std::min(grains, static_cast<size_t>(pool.size()) * kChunksPerThread);
+  std::atomic<size_t> next{0};
+  pool.Run([&](int, int) {
+    for (size_t c = next.fetch_add(1, std::memory_order_relaxed); c < chunks;
+         c = next.fetch_add(1, std::memory_order_relaxed)) {
+      GemmArgs a = base;
+      a.row_begin = grains * c / chunks * kRowGrain;
+      a.row_end = std::min(rows, grains * (c + 1) / chunks * kRowGrain);
+      tk.gemm(a);
+    }
   });
 }
 
