@@ -20,7 +20,7 @@ constexpr size_t kRowTile = 16;
 // Threads get whole multiples of this many rows, so the SIMD kernels' row
 // tiles are rarely cut, in about this many chunks each.
 constexpr size_t kRowGrain = 16;
-constexpr size_t kChunksPerThread = 4;
+constexpr size_t kChunksPerThread = 2;
 // Converted activation rows start on a cache line.
 constexpr size_t kAlign = 64;
 

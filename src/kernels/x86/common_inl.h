@@ -62,10 +62,18 @@ inline int32_t SumI32(__m256i v) {
 // tile reads its rows side by side, a short stream each, which the hardware
 // prefetchers follow poorly; the rows of a tile are contiguous, so software
 // prefetch walks that range linearly at the pace the tile consumes it, this
-// many steps ahead (matrix-vector: into L1) or bytes ahead (matrix-matrix,
-// whose activations stream through L1 in between: into L2).
-constexpr size_t kPrefetchSteps = 128;
+// many bytes ahead: matrix-vector tiles into L1; matrix-matrix tiles, whose
+// activations stream through L1 in between, into L2.
+constexpr size_t kPrefetchBytes = 24 * 1024;
 constexpr size_t kGemmPrefetchAhead = 8192;
+
+// Starts fetching the first bytes of a thread's rows, which no earlier step
+// prefetched: without it every range starts with a latency-bound stretch.
+inline void WarmUp(const uint8_t* p, size_t n) {
+  for (size_t o = 0; o < n && o < kPrefetchBytes; o += 64) {
+    _mm_prefetch(reinterpret_cast<const char*>(p + o), _MM_HINT_T0);
+  }
+}
 
 template <size_t kBytesPerStep, int kHint = _MM_HINT_T0>
 inline void PrefetchStep(const uint8_t* p) {
@@ -111,6 +119,7 @@ constexpr size_t kColChunk = 32;
 template <class K>
 void RowGemm(const GemmArgs& a) {
   if (a.batch == 1) {
+    WarmUp(a.w + a.row_begin * a.w_stride, (a.row_end - a.row_begin) * a.w_stride);
     for (size_t r0 = a.row_begin; r0 < a.row_end; r0 += K::kGemvRows) {
       K::template Tile<K::kGemvRows, 1>(a, r0, Min(K::kGemvRows, a.row_end - r0), 0);
     }
@@ -165,6 +174,7 @@ constexpr size_t kGroupChunkBytes = 384 * 1024;
 template <class K>
 void GroupGemm(const GemmArgs& a) {
   if (a.batch == 1) {
+    WarmUp(a.w + a.row_begin * a.w_stride, (a.row_end - a.row_begin) * a.w_stride);
     for (size_t r0 = a.row_begin; r0 < a.row_end; r0 += 8) K::Gemv(a, r0, Min(8, a.row_end - r0));
     return;
   }

@@ -77,7 +77,7 @@ struct FloatKernel {
       for (size_t c = 0; c < C; ++c) acc[r][c][0] = acc[r][c][1] = _mm256_setzero_ps();
     }
     const size_t body = a.cols / 16 * 16;
-    Steps<R, C>(w, x, body, acc, a.w + r0 * a.w_stride + kPrefetchSteps * R * 16 * F::kBytes);
+    Steps<R, C>(w, x, body, acc, a.w + r0 * a.w_stride + kPrefetchBytes);
     if (body < a.cols) {
       // The last values, zero-padded to one step, in the same lanes.
       const size_t rest = a.cols - body;

@@ -218,7 +218,7 @@ void KQuantGemv4(const GemmArgs& a, size_t r0, size_t nr) {
   const BlockQ8_K* x = reinterpret_cast<const BlockQ8_K*>(a.x);
   __m256 sum = _mm256_setzero_ps();
   ExpandedK e[4];
-  const uint8_t* ahead = a.w + r0 * a.w_stride + kPrefetchSteps * 4 * F::kBytes;
+  const uint8_t* ahead = a.w + r0 * a.w_stride + kPrefetchBytes;
   const size_t nb = a.cols / kQK_K;
   for (size_t i = 0, off = 0; i < nb; ++i, off += F::kBytes) {
     PrefetchStep<4 * F::kBytes>(ahead);

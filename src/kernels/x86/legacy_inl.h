@@ -94,7 +94,7 @@ inline __m256 Halves8(const uint8_t* const b[8], size_t offset) {
   return _mm256_cvtph_ps(h);
 }
 
-// Prefetches the bytes of one decode step kPrefetchSteps ahead.
+// Prefetches the bytes of one decode step kPrefetchBytes ahead.
 template <size_t kBytesPerStep>
 inline const uint8_t* Prefetch(const uint8_t* ahead) {
   PrefetchStep<kBytesPerStep>(ahead);
@@ -112,7 +112,7 @@ struct LegacyGemv {
     for (size_t l = 0; l < 8; ++l) w[l] = a.w + (r0 + Min(kLaneRow[l], nr - 1)) * a.w_stride;
     const PackedQ8Block* x = reinterpret_cast<const PackedQ8Block*>(a.x);
     __m256 acc = _mm256_setzero_ps();
-    const uint8_t* ahead = a.w + r0 * a.w_stride + kPrefetchSteps * 8 * F::kBytes;
+    const uint8_t* ahead = a.w + r0 * a.w_stride + kPrefetchBytes;
     const size_t nb = a.cols / kQK;
     for (size_t i = 0, off = 0; i < nb; ++i, off += F::kBytes) {
       ahead = Prefetch<8 * F::kBytes>(ahead);
@@ -158,7 +158,7 @@ struct Q8_0Gemv {
     for (size_t r = 0; r < 8; ++r) w[r] = a.w + (r0 + Min(r, nr - 1)) * a.w_stride;
     const PackedQ8Block* x = reinterpret_cast<const PackedQ8Block*>(a.x);
     __m256 acc = _mm256_setzero_ps();
-    const uint8_t* ahead = a.w + r0 * a.w_stride + kPrefetchSteps * 8 * Q8_0Format::kBytes;
+    const uint8_t* ahead = a.w + r0 * a.w_stride + kPrefetchBytes;
     const size_t nb = a.cols / kQK;
     for (size_t i = 0, off = 0; i < nb; ++i, off += Q8_0Format::kBytes) {
       ahead = Prefetch<8 * Q8_0Format::kBytes>(ahead);
