@@ -225,6 +225,8 @@ void KQuantGemv4(const GemmArgs& a, size_t r0, size_t nr) {
     ahead += 4 * F::kBytes;
     const uint8_t* b[4] = {w[0] + off, w[1] + off, w[2] + off, w[3] + off};
     __m256i parts[8];
+    // Unrolled, the four rows' sums stay in registers.
+#pragma GCC unroll 4
     for (size_t r = 0; r < 4; ++r) {
       F::Prepare(b[r], e[r]);
       IntDotK<Isa, F, true>(b[r], e[r], x[i], parts[2 * r], parts[2 * r + 1]);
