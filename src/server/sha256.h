@@ -1,15 +1,11 @@
-// SHA-256 (FIPS 180-4), for hashing API keys.
+// SHA-256 lives in core so that the store can hash tokens the same way.
 #pragma once
 
-#include <array>
-#include <cstdint>
-#include <string>
-#include <string_view>
+#include "core/sha256.h"
 
 namespace autan::server {
 
-std::array<uint8_t, 32> Sha256(std::string_view data);
-// Lower-case hex of the digest, as `sha256sum` prints it.
-std::string Sha256Hex(std::string_view data);
+using autan::Sha256;
+using autan::Sha256Hex;
 
 }  // namespace autan::server

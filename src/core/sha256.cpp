@@ -1,6 +1,6 @@
-#include "server/sha256.h"
+#include "core/sha256.h"
 
-namespace autan::server {
+namespace autan {
 namespace {
 
 constexpr uint32_t kRound[64] = {
@@ -74,4 +74,4 @@ std::string Sha256Hex(std::string_view data) {
   return hex;
 }
 
-}  // namespace autan::server
+}  // namespace autan
