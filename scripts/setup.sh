@@ -7,6 +7,8 @@ packages=(
   build-essential cmake ninja-build pkg-config clang-format
   libhwy-dev libboost-dev nlohmann-json3-dev libpcre2-dev libcli11-dev
   libspdlog-dev libfmt-dev
+  libsqlite3-dev libargon2-dev
+  argon2  # the reference Argon2 tool, an oracle for the password tests
   libgtest-dev libgmock-dev libbenchmark-dev libsentencepiece-dev
   python3 python3-numpy
 )
