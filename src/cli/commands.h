@@ -23,6 +23,7 @@ CommandFn AddSynthCommand(CLI::App& app);
 CommandFn AddLogitsCommand(CLI::App& app);
 CommandFn AddBenchCommand(CLI::App& app);
 CommandFn AddServeCommand(CLI::App& app);
+CommandFn AddUserCommand(CLI::App& app);
 
 // The Llama/Mistral SentencePiece vocabulary built into the binary.
 std::span<const uint8_t> EmbeddedVocab();

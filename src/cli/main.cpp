@@ -51,7 +51,7 @@ int main(int argc, char** argv) {
       autan::cli::AddRunCommand(app),    autan::cli::AddTokenizeCommand(app),
       autan::cli::AddInfoCommand(app),   autan::cli::AddSynthCommand(app),
       autan::cli::AddLogitsCommand(app), autan::cli::AddBenchCommand(app),
-      autan::cli::AddServeCommand(app),
+      autan::cli::AddServeCommand(app),  autan::cli::AddUserCommand(app),
   };
   try {
     app.parse(argc, argv);
