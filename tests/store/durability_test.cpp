@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <sstream>
@@ -36,9 +37,10 @@ struct Round {
   bool killed = false;
 };
 
-// Runs the writer for `run_for`, then SIGKILLs it and collects what it printed.
+// Runs the writer for `run_for` and until it acknowledged `min_lines` writes
+// (for at most 15 s), then SIGKILLs it and collects what it printed.
 Round RunAndKill(const std::string& dir, const std::string& user, uint64_t seed,
-                 std::chrono::milliseconds run_for) {
+                 std::chrono::milliseconds run_for, size_t min_lines) {
   int fds[2];
   EXPECT_EQ(pipe2(fds, O_CLOEXEC), 0);
   const pid_t pid = fork();
@@ -51,19 +53,21 @@ Round RunAndKill(const std::string& dir, const std::string& user, uint64_t seed,
   }
   close(fds[1]);
   Round round;
-  const auto deadline = Clock::now() + run_for;
+  const auto start = Clock::now();
+  const auto cap = start + std::chrono::seconds(15);
+  const auto lines = [&] {
+    return static_cast<size_t>(std::count(round.output.begin(), round.output.end(), '\n'));
+  };
   char buffer[65536];
-  bool open = true;
-  while (open && Clock::now() < deadline) {
-    const auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+  for (bool open = true; open;) {
+    const auto now = Clock::now();
+    if (now >= cap || (now >= start + run_for && lines() >= min_lines)) break;
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(start + run_for - now);
     pollfd p{fds[0], POLLIN, 0};
-    if (poll(&p, 1, static_cast<int>(std::max<int64_t>(left.count(), 0))) <= 0) continue;
+    if (poll(&p, 1, static_cast<int>(std::clamp<int64_t>(left.count(), 1, 10))) <= 0) continue;
     const ssize_t n = read(fds[0], buffer, sizeof(buffer));
-    if (n <= 0)
-      open = false;
-    else
-      round.output.append(buffer, static_cast<size_t>(n));
+    open = n > 0;  // end of file: the writer exited by itself, which the caller reports
+    if (open) round.output.append(buffer, static_cast<size_t>(n));
   }
   kill(pid, SIGKILL);
   // What the writer wrote before it died is still in the pipe.
@@ -146,7 +150,8 @@ TEST(Durability, AcknowledgedWritesSurviveSigkill) {
     SCOPED_TRACE("round " + std::to_string(round) + ", seed " + std::to_string(seed));
     // From "during open" to well into the writing.
     const auto run_for = std::chrono::milliseconds(rng.Next() % 700);
-    Round r = RunAndKill(tmp.path(), user, rng.Next(), run_for);
+    // The last round makes sure a good number of writes were made at all.
+    Round r = RunAndKill(tmp.path(), user, rng.Next(), run_for, round == kRounds - 1 ? 100 : 0);
     Record(r.output, acked, lines);
 
     auto store = testing::OpenOrDie(testing::TestOptions(tmp.path()));
