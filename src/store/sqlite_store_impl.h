@@ -91,7 +91,6 @@ class SqliteStore final : public Store {
   Result<std::optional<User>> UserWhere(const char* sql, std::string_view key);
   Result<User> InsertUser(const NewUser& user, const std::string& password_hash,
                           std::string_view actor);
-  Result<bool> OwnsRow(const char* sql, std::string_view user_id, std::string_view id);
 
   // One connection: its cached statements cannot be used by two threads at
   // once. Password hashing happens outside the lock.
