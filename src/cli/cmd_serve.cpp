@@ -29,6 +29,12 @@ CommandFn AddServeCommand(CLI::App& app) {
       ->check(CLI::Range(size_t{1024}, size_t{1} << 32));
   cmd->add_option("--max-queue", o->max_queue, "Requests waiting beyond the busy sequences")
       ->check(CLI::Range(0, 1 << 20));
+  cmd->add_option("--kv-type", o->kv_type, "KV cache type: f16 or q8_0")->capture_default_str();
+  cmd->add_option("--kv-block", o->kv_block_size, "Positions per KV cache block")
+      ->check(CLI::Range(1, 4096))
+      ->capture_default_str();
+  cmd->add_flag("!--no-prefix-cache", o->prefix_cache,
+                "Compute every prompt in full instead of reusing cached prefixes");
   cmd->add_option("--model-id", o->model_id, "Model name in the API (default: the file name)");
   cmd->add_option("--chat-template", o->chat_template,
                   "Built-in chat format name or Jinja file (default: the model's template)");

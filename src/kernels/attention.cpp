@@ -48,7 +48,7 @@ void AttendGroup(const GroupAttention& a) {
     float sum = 0.0f;
     std::fill(acc.begin(), acc.end(), 0.0f);
     for (int32_t pos = a.first_pos; pos <= a.last_pos; ++pos) {
-      const size_t offset = static_cast<size_t>(pos % a.capacity) * a.row_bytes;
+      const size_t offset = KvSlotRow(pos % a.capacity, a.blocks, a.block_size) * a.row_bytes;
       ExpandRow(a.type, a.k + offset, k.data(), hd);
       ExpandRow(a.type, a.v + offset, v.data(), hd);
       float dot = 0.0f;

@@ -225,7 +225,7 @@ inline void AttendQueries(const GroupAttention& a, int q0, int n_q) {
     // tile's rows while this one is computed.
     const int32_t next_end = std::min(a.last_pos, p0 + 2 * tile - 1);
     for (int32_t p = p0 + tile; p <= next_end; ++p) {
-      const size_t offset = static_cast<size_t>(p % a.capacity) * a.row_bytes;
+      const size_t offset = KvSlotRow(p % a.capacity, a.blocks, a.block_size) * a.row_bytes;
       for (size_t b = 0; b < slice_bytes; b += 64) {
         hwy::Prefetch(a.k + offset + b);
         hwy::Prefetch(a.v + offset + b);
@@ -234,7 +234,7 @@ inline void AttendQueries(const GroupAttention& a, int q0, int n_q) {
       hwy::Prefetch(a.v + offset + slice_bytes - 1);
     }
     for (int j = 0; j < n_tile; ++j) {
-      const size_t offset = static_cast<size_t>((p0 + j) % a.capacity) * a.row_bytes;
+      const size_t offset = KvSlotRow((p0 + j) % a.capacity, a.blocks, a.block_size) * a.row_bytes;
       ExpandRow(a.type, a.k + offset, hd, padded, keys + j * padded);
       ExpandRow(a.type, a.v + offset, hd, padded, values + j * padded);
     }

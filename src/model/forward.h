@@ -11,16 +11,26 @@ namespace autan {
 
 using kernels::KvType;
 
-// One sequence's keys and values, [n_layers][capacity][kv_dim] each, stored
-// as `type` (rows of kernels::KvRowBytes(type, kv_dim) bytes).
-// Position p lives in slot p % capacity. A sliding-window sequence needs
-// capacity >= window + (tokens of that sequence in one batch) - 1 so that a
-// batch never overwrites a position one of its own tokens still sees.
+// One sequence's keys and values, stored as `type` (rows of
+// kernels::KvRowBytes(type, kv_dim) bytes). Position p lives in slot
+// p % capacity. A sliding-window sequence needs capacity >= window + (tokens
+// of that sequence in one batch) - 1 so that a batch never overwrites a
+// position one of its own tokens still sees.
+//
+// Storage is [n_layers][layer_rows][kv_dim] for k and v each. Contiguous
+// (blocks == null): slot s is row s and layer_rows == capacity. Paged: slot s
+// is row s % block_size of block blocks[s / block_size] (kernels::KvSlotRow),
+// and the storage is a pool of blocks shared with other sequences.
 struct KvCacheView {
   uint8_t* k = nullptr;
   uint8_t* v = nullptr;
   int32_t capacity = 0;
   KvType type = KvType::kF16;
+  const int32_t* blocks = nullptr;
+  int32_t block_size = 0;
+  int32_t layer_rows = 0;  // rows per layer in the storage
+
+  size_t Row(int32_t slot) const { return kernels::KvSlotRow(slot, blocks, block_size); }
 };
 
 struct Batch {

@@ -177,9 +177,9 @@ class Llama final : public Architecture {
                     y, a.pool, a.scratch.matmul);
   }
 
-  // Byte offset of a layer's slot 0 in a cache.
+  // Byte offset of a layer's row 0 in a cache's storage.
   size_t LayerOffset(const KvCacheView& kv, int32_t layer) const {
-    return static_cast<size_t>(layer) * kv.capacity * RowBytes(kv);
+    return static_cast<size_t>(layer) * static_cast<size_t>(kv.layer_rows) * RowBytes(kv);
   }
   size_t RowBytes(const KvCacheView& kv) const {
     return kernels::KvRowBytes(kv.type, static_cast<size_t>(c_.kv_dim()));
@@ -187,8 +187,8 @@ class Llama final : public Architecture {
 
   void StoreKv(const ForwardArgs& a, int32_t layer, size_t t) const {
     const KvCacheView& kv = a.caches[static_cast<size_t>(a.batch.seq[t])];
-    const size_t slot = static_cast<size_t>(a.batch.positions[t] % kv.capacity);
-    const size_t base = LayerOffset(kv, layer) + slot * RowBytes(kv);
+    const size_t row = kv.Row(a.batch.positions[t] % kv.capacity);
+    const size_t base = LayerOffset(kv, layer) + row * RowBytes(kv);
     const size_t kv_dim = static_cast<size_t>(c_.kv_dim());
     kernels::StoreKvRow(kv.type, &a.scratch.k[t * kv_dim], kv.k + base, kv_dim);
     kernels::StoreKvRow(kv.type, &a.scratch.v[t * kv_dim], kv.v + base, kv_dim);
@@ -222,6 +222,8 @@ class Llama final : public Architecture {
             .row_bytes = RowBytes(kv),
             .type = kv.type,
             .capacity = kv.capacity,
+            .blocks = kv.blocks,
+            .block_size = kv.block_size,
             .first_pos = first,
             .last_pos = pos,
             .head_dim = c_.head_dim,

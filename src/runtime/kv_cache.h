@@ -26,7 +26,13 @@ class KvCache {
   // this sequence in one forward call. `type` must pass Supports().
   KvCache(const ModelConfig& config, int32_t n_ctx, int32_t max_batch, KvType type = KvType::kF16);
 
-  KvCacheView view() { return {k_.data(), v_.data(), capacity_, type_}; }
+  KvCacheView view() {
+    return {.k = k_.data(),
+            .v = v_.data(),
+            .capacity = capacity_,
+            .type = type_,
+            .layer_rows = capacity_};
+  }
   int32_t capacity() const { return capacity_; }
   KvType type() const { return type_; }
   size_t bytes() const { return k_.size() + v_.size(); }

@@ -4,6 +4,8 @@
 #include <chrono>
 #include <cmath>
 
+#include "core/check.h"
+
 namespace autan {
 namespace {
 
@@ -42,8 +44,9 @@ struct Scheduler::Pending {
 };
 
 struct Scheduler::Slot {
-  explicit Slot(KvCache c) : cache(std::move(c)) {}
-  KvCache cache;
+  Slot(KvBlockPool& pool, int32_t capacity) : kv(pool, capacity) {}
+  PagedSequence kv;
+  std::vector<int32_t> tokens;  // every token evaluated or being evaluated, by position
   std::optional<Pending> job;
   size_t prefilled = 0;  // prompt tokens already in the cache
   int32_t n_past = 0;
@@ -68,6 +71,10 @@ Result<std::unique_ptr<Scheduler>> Scheduler::Create(std::shared_ptr<const Model
   }
   if (o.max_queue < 0) return Fail("queue size must not be negative");
   if (o.threads < 1) return Fail("threads must be positive");
+  if (o.kv_block_size < 1 || o.kv_block_size > 4096) {
+    return Fail("KV block size %d out of range", o.kv_block_size);
+  }
+  AUTAN_TRY(KvCache::Supports(model->config(), o.kv_type));
   return std::unique_ptr<Scheduler>(new Scheduler(std::move(model), o));
 }
 
@@ -76,10 +83,18 @@ Scheduler::Scheduler(std::shared_ptr<const Model> model, SchedulerOptions option
       options_(options),
       logits_(static_cast<size_t>(options.n_parallel) * model_->config().n_vocab),
       pool_(std::make_unique<ThreadPool>(options.threads)) {
+  // Each sequence may fill its whole ring; one spare block per sequence
+  // covers a copy-on-write in flight, so allocation never fails. Blocks no
+  // sequence holds serve as the prefix cache.
+  const int32_t capacity =
+      KvCache::Capacity(model_->config(), options.n_ctx, options.max_batch_tokens);
+  const int32_t per_sequence = (capacity + options.kv_block_size - 1) / options.kv_block_size;
+  kv_pool_ =
+      std::make_unique<KvBlockPool>(model_->config(), options.n_parallel * (per_sequence + 1),
+                                    options.kv_block_size, options.kv_type);
   slots_.reserve(static_cast<size_t>(options.n_parallel));
-  for (int32_t i = 0; i < options.n_parallel; ++i) {
-    slots_.emplace_back(KvCache(model_->config(), options.n_ctx, options.max_batch_tokens));
-  }
+  for (int32_t i = 0; i < options.n_parallel; ++i) slots_.emplace_back(*kv_pool_, capacity);
+  stats_.kv = kv_pool_->Stats();
   engine_ = std::thread([this] { EngineLoop(); });
 }
 
@@ -151,8 +166,11 @@ bool Scheduler::Admit(std::unique_lock<std::mutex>&) {
     queue_.pop_front();
     --stats_.queued;
     ++stats_.active;
-    slot.prefilled = 0;
-    slot.n_past = 0;
+    const std::vector<int32_t>& prompt = slot.job->request.prompt;
+    const int32_t cached = options_.prefix_cache ? slot.kv.AttachPrefix(prompt) : 0;
+    slot.tokens.assign(prompt.begin(), prompt.end());
+    slot.prefilled = static_cast<size_t>(cached);
+    slot.n_past = cached;
     slot.next_token = -1;
     slot.generated = 0;
     slot.utf8 = Utf8Stream();
@@ -222,8 +240,10 @@ void Scheduler::Step() {
   // Running streams first, so a long prompt never stalls them.
   for (Slot& slot : slots_) {
     if (!slot.job || slot.next_token < 0 || budget == 0) continue;
+    AUTAN_CHECK(slot.kv.PrepareWrite(slot.n_past, slot.n_past + 1));
     batch_.Add(slot.next_token, slot.n_past, static_cast<int32_t>(views.size()), true);
-    views.push_back(slot.cache.view());
+    slot.tokens.push_back(slot.next_token);
+    views.push_back(slot.kv.view());
     with_logits.push_back(&slot);
     ++slot.n_past;
     slot.next_token = -1;
@@ -238,11 +258,12 @@ void Scheduler::Step() {
     const size_t n = std::min(prompt.size() - slot.prefilled, static_cast<size_t>(budget));
     const bool last = slot.prefilled + n == prompt.size();
     const int32_t seq = static_cast<int32_t>(views.size());
+    AUTAN_CHECK(slot.kv.PrepareWrite(slot.n_past, slot.n_past + static_cast<int32_t>(n)));
     for (size_t i = 0; i < n; ++i) {
       batch_.Add(prompt[slot.prefilled + i], slot.n_past + static_cast<int32_t>(i), seq,
                  last && i + 1 == n);
     }
-    views.push_back(slot.cache.view());
+    views.push_back(slot.kv.view());
     if (last) with_logits.push_back(&slot);
     slot.prefilled += n;
     slot.n_past += static_cast<int32_t>(n);
@@ -252,11 +273,17 @@ void Scheduler::Step() {
   if (batch_.size() == 0) return;
 
   model_->Forward(batch_, views, scratch_, *pool_, logits_.data());
+  if (options_.prefix_cache) {
+    for (Slot& slot : slots_) {
+      if (slot.job) slot.kv.PublishFull(slot.tokens, slot.n_past);
+    }
+  }
   {
     std::lock_guard lock(mu_);
     stats_.last_batch_tokens = static_cast<int32_t>(batch_.size());
     stats_.prompt_tokens += prompt_tokens;
     ++stats_.steps;
+    stats_.kv = kv_pool_->Stats();
   }
   const size_t n_vocab = static_cast<size_t>(model_->config().n_vocab);
   for (size_t i = 0; i < with_logits.size(); ++i) {
@@ -304,6 +331,8 @@ void Scheduler::Finish(Slot& slot, FinishReason reason) {
   Pending job = std::move(*slot.job);
   slot.job.reset();
   slot.next_token = -1;
+  slot.kv.Clear();
+  slot.tokens.clear();
   const Clock::time_point now = Clock::now();
   CompletionSummary summary;
   summary.finish = reason;
@@ -317,6 +346,7 @@ void Scheduler::Finish(Slot& slot, FinishReason reason) {
   std::lock_guard lock(mu_);
   --stats_.active;
   ++stats_.requests_done;
+  stats_.kv = kv_pool_->Stats();
   if (stats_.active == 0 && queue_.empty()) idle_.notify_all();
 }
 

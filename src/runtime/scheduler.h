@@ -20,6 +20,7 @@
 #include "core/result.h"
 #include "model/model.h"
 #include "runtime/generate.h"
+#include "runtime/kv_blocks.h"
 #include "runtime/kv_cache.h"
 #include "runtime/sampler.h"
 #include "tokenizer/utf8_stream.h"
@@ -73,6 +74,9 @@ struct SchedulerOptions {
   int32_t max_batch_tokens = 512;  // tokens per forward step (decode + prefill chunks)
   int32_t max_queue = 64;          // waiting requests beyond the busy slots
   int threads = 1;
+  KvType kv_type = KvType::kF16;
+  int32_t kv_block_size = 16;  // positions per KV block
+  bool prefix_cache = true;    // reuse the KV blocks of earlier prompts' common prefixes
 };
 
 struct SchedulerStats {
@@ -83,6 +87,7 @@ struct SchedulerStats {
   int32_t active = 0;
   int32_t last_batch_tokens = 0;
   int64_t steps = 0;
+  KvBlockStats kv;  // blocks and prefix-cache hits
 };
 
 class Scheduler {
@@ -118,6 +123,7 @@ class Scheduler {
   void Step();
   void Finish(Slot& slot, FinishReason reason);
   void EmitToken(Slot& slot, std::span<float> logits);
+  void PublishStats();
 
   std::shared_ptr<const Model> model_;
   SchedulerOptions options_;
@@ -133,11 +139,12 @@ class Scheduler {
   SchedulerStats stats_;
 
   // Engine-thread state.
-  std::vector<Slot> slots_;
   Batch batch_;
   ForwardScratch scratch_;
   std::vector<float> logits_;
   std::unique_ptr<ThreadPool> pool_;
+  std::unique_ptr<KvBlockPool> kv_pool_;
+  std::vector<Slot> slots_;  // after kv_pool_: their blocks go back to it first
   std::thread engine_;
 };
 

@@ -89,6 +89,23 @@ std::string Metrics::Render(const SchedulerStats& engine, int32_t n_parallel) co
   Line(out, "autan_parallel_slots %d\n", n_parallel);
   Head(out, "autan_batch_tokens", "gauge", "Tokens in the last forward step.");
   Line(out, "autan_batch_tokens %d\n", engine.last_batch_tokens);
+  Head(out, "autan_kv_blocks", "gauge", "KV cache blocks in the pool.");
+  Line(out, "autan_kv_blocks %d\n", engine.kv.total);
+  Head(out, "autan_kv_blocks_in_use", "gauge", "KV cache blocks held by running requests.");
+  Line(out, "autan_kv_blocks_in_use %d\n", engine.kv.in_use);
+  Head(out, "autan_kv_blocks_cached", "gauge", "KV cache blocks holding a reusable prompt prefix.");
+  Line(out, "autan_kv_blocks_cached %d\n", engine.kv.cached);
+  Head(out, "autan_prefix_cache_lookup_tokens_total", "counter",
+       "Prompt tokens looked up in the prefix cache.");
+  Line(out, "autan_prefix_cache_lookup_tokens_total %" PRId64 "\n", engine.kv.lookup_tokens);
+  Head(out, "autan_prefix_cache_hit_tokens_total", "counter",
+       "Prompt tokens served from the prefix cache instead of computed.");
+  Line(out, "autan_prefix_cache_hit_tokens_total %" PRId64 "\n", engine.kv.hit_tokens);
+  Head(out, "autan_prefix_cache_hit_ratio", "gauge", "Hit tokens over lookup tokens so far.");
+  Line(out, "autan_prefix_cache_hit_ratio %.4f\n",
+       engine.kv.lookup_tokens > 0 ? static_cast<double>(engine.kv.hit_tokens) /
+                                         static_cast<double>(engine.kv.lookup_tokens)
+                                   : 0.0);
   Head(out, "autan_engine_steps_total", "counter", "Forward steps run by the engine.");
   Line(out, "autan_engine_steps_total %" PRId64 "\n", engine.steps);
   Head(out, "autan_engine_prompt_tokens_total", "counter", "Prompt tokens evaluated.");

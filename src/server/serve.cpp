@@ -42,12 +42,17 @@ Status Serve(const ServeOptions& o) {
   Result<std::shared_ptr<const Model>> model = Model::Load(o.model_path);
   if (!model.ok()) return model.error();
   const int32_t ctx = o.ctx > 0 ? o.ctx : std::min((*model)->config().context_length, 4096);
+  Result<KvType> kv_type = ParseKvType(o.kv_type);
+  if (!kv_type.ok()) return kv_type.error();
   Result<std::unique_ptr<Scheduler>> scheduler =
       Scheduler::Create(*model, {.n_parallel = o.parallel,
                                  .n_ctx = ctx,
                                  .max_batch_tokens = std::max(512, o.parallel),
                                  .max_queue = o.max_queue,
-                                 .threads = o.threads});
+                                 .threads = o.threads,
+                                 .kv_type = *kv_type,
+                                 .kv_block_size = o.kv_block_size,
+                                 .prefix_cache = o.prefix_cache});
   if (!scheduler.ok()) return scheduler.error();
   ServiceOptions service_options;
   const std::string model_id =

@@ -25,6 +25,9 @@ struct ServeOptions {
   int32_t max_queue = 64;
   std::string model_id;       // "": the file name without .gguf
   std::string chat_template;  // "": the model's own
+  std::string kv_type = "f16";
+  int32_t kv_block_size = 16;
+  bool prefix_cache = true;
 };
 
 // Fails before serving on a bad model, keys file, address or option; a

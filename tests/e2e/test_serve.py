@@ -295,8 +295,32 @@ class ServeTest(unittest.TestCase):
                 break
             time.sleep(0.05)
         self.assertEqual(metric(text, "autan_active_requests"), 0)
+        self.assertEqual(metric(text, "autan_kv_blocks_in_use"), 0)  # its KV went back
         # It ended long before its 400 tokens.
         self.assertLess(metric(text, "autan_completion_tokens_total") - before, 400)
+
+    def test_shared_prefix_is_served_from_the_cache(self):
+        system = "You are a careful assistant. " * 40
+        first = {"prompt": system + "Question one?", "max_tokens": 8, "temperature": 0}
+        second = {"prompt": system + "And another question?", "max_tokens": 8, "temperature": 0}
+        n_system = len(self.server.post("/tokenize", {"content": system})[1]["tokens"])
+        self.assertGreater(n_system, 200)
+        text = self.server.request("GET", "/metrics")[1]
+        hits = metric(text, "autan_prefix_cache_hit_tokens_total")
+        lookups = metric(text, "autan_prefix_cache_lookup_tokens_total")
+        a = self.complete(**first)
+        b = self.complete(**second)
+        again = self.complete(**first)
+        self.assertEqual(again["choices"][0]["text"], a["choices"][0]["text"])
+        text = self.server.request("GET", "/metrics")[1]
+        # Blocks of 16 positions: the second request finds every whole block of
+        # the shared system prompt, the repeat nearly all of its own prompt.
+        new_hits = metric(text, "autan_prefix_cache_hit_tokens_total") - hits
+        n_first = a["usage"]["prompt_tokens"]
+        self.assertGreaterEqual(new_hits, (n_system - 16) // 16 * 16 + (n_first - 1) // 16 * 16)
+        self.assertEqual(metric(text, "autan_prefix_cache_lookup_tokens_total") - lookups,
+                         2 * n_first + b["usage"]["prompt_tokens"])
+        self.assertGreater(metric(text, "autan_kv_blocks_cached"), 0)
 
     def test_metrics_and_access_log(self):
         self.complete("metrics", max_tokens=2)

@@ -170,6 +170,45 @@ TEST(AttentionSimd, QueryResultIndependentOfGroupSize) {
   });
 }
 
+// A paged cache holds the same rows in shuffled blocks (with unused rows in
+// between); reading through the block table must give the very same bits.
+TEST(AttentionSimd, PagedCacheMatchesContiguous) {
+  for (KvType type : {KvType::kF16, KvType::kQ8_0}) {
+    const int head_dim = 64, heads = 2, capacity = 37, group = 4, block_size = 8;
+    const Cache c(type, head_dim, heads, capacity, 41);
+    const int n_blocks = (capacity + block_size - 1) / block_size;
+    // Logical block i lives in physical block table[i] of a pool twice as large.
+    std::vector<int32_t> table(n_blocks);
+    for (int i = 0; i < n_blocks; ++i) table[i] = (i * 7 + 3) % (2 * n_blocks);
+    std::vector<uint8_t> k(c.row_bytes * 2 * n_blocks * block_size, 0xA5);
+    std::vector<uint8_t> v(k.size(), 0x5A);
+    for (int s = 0; s < capacity; ++s) {
+      const size_t row = KvSlotRow(s, table.data(), block_size);
+      std::memcpy(&k[row * c.row_bytes], &c.k[s * c.row_bytes], c.row_bytes);
+      std::memcpy(&v[row * c.row_bytes], &c.v[s * c.row_bytes], c.row_bytes);
+    }
+    const std::vector<float> q = RandomVector(group * head_dim, 42);
+    for (auto [first, last] : {std::pair{0, 36}, {5, 29}, {20, 50}, {36, 70}}) {
+      std::vector<float> want(q.size()), got(q.size()), ref(q.size());
+      GroupAttention a = c.Args(1, q.data(), group, first, last, want.data());
+      AttendGroup(a);
+      a.k = k.data() + c.HeadOffset(1);
+      a.v = v.data() + c.HeadOffset(1);
+      a.blocks = table.data();
+      a.block_size = block_size;
+      a.out = got.data();
+      AttendGroup(a);
+      ASSERT_EQ(0, std::memcmp(want.data(), got.data(), got.size() * sizeof(float)))
+          << first << ".." << last;
+      a.out = ref.data();
+      scalar::AttendGroup(a);
+      for (size_t i = 0; i < q.size(); ++i) {
+        ASSERT_NEAR(got[i], ref[i], 1e-5f * (1 + std::fabs(ref[i]))) << first << ".." << last;
+      }
+    }
+  }
+}
+
 TEST(Attention, KvRowsStoreWithinTheirPrecision) {
   const size_t n = 128;
   const std::vector<float> x = RandomVector(n, 31, 3.0);
