@@ -71,8 +71,11 @@ class ApiService {
     std::vector<std::string> echo;  // text to put before each prompt's choices
     bool chat = false;
     const char* prompt_param = "messages";
+    std::optional<ToolCallParser::Options> tools;  // tool calls to parse
+    ProcessorFactory tool_processor;               // a forced call's constraint
   };
   void RunCall(CallPlan plan, const ExchangePtr& ex);
+  std::optional<ApiError> PlanForcedToolCall(const ChatRequest& chat, CallPlan& plan) const;
 
   std::optional<ApiError> CheckModel(const std::string& requested) const;
   ResponseMeta NewMeta(const char* prefix);

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "runtime/sampler.h"
+#include "server/tool_calls.h"
 
 namespace autan::server {
 
@@ -37,10 +38,12 @@ struct ChatRequest {
   // Each an object with "role" and a string "content" (content parts joined);
   // other fields (name, tool_calls, tool_call_id) kept for the template.
   nlohmann::ordered_json messages = nlohmann::ordered_json::array();
-  nlohmann::ordered_json tools;  // null when none
+  nlohmann::ordered_json tools;  // null when none; else validated function tools
   std::string tool_choice;       // "", "auto", "none", "any", "required" or "function"
-  bool continue_final = false;   // the last message is an assistant prefix to continue
-  bool safe_prompt = false;      // Mistral: prepend its safety system prompt
+  std::string tool_choice_name;  // tool_choice "function": the function it names
+  bool parallel_tool_calls = true;
+  bool continue_final = false;  // the last message is an assistant prefix to continue
+  bool safe_prompt = false;     // Mistral: prepend its safety system prompt
 };
 
 struct CompletionRequest {
@@ -63,7 +66,8 @@ struct ChoiceDelta {
   int32_t index = 0;
   std::string text;
   std::vector<TokenLogprob> logprobs;
-  std::string finish_reason;  // set in the choice's last delta: "stop" or "length"
+  std::string finish_reason;  // set in the choice's last delta: "stop", "length" or "tool_calls"
+  std::vector<ToolCallDelta> tool_calls;
 };
 
 // One choice, complete.
@@ -72,6 +76,7 @@ struct ChoiceOutput {
   std::string text;
   std::vector<TokenLogprob> logprobs;
   std::string finish_reason;
+  std::vector<ToolCall> tool_calls;  // when any, `text` is what came before them
 };
 
 struct Usage {

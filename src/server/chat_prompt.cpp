@@ -8,6 +8,7 @@ namespace autan::server {
 Result<ChatPrompter> ChatPrompter::Create(const Model& model, const std::string& choice) {
   ChatPrompter p;
   const Tokenizer& tok = model.tokenizer();
+  p.tool_syntax_ = DetectToolSyntax("", tok);
   if (tok.bos() >= 0) p.bos_ = tok.TokenText(tok.bos());
   if (tok.eos() >= 0) p.eos_ = tok.TokenText(tok.eos());
   std::string source;
@@ -37,6 +38,7 @@ Result<ChatPrompter> ChatPrompter::Create(const Model& model, const std::string&
   Result<jinja::Template> parsed = jinja::Template::Parse(source);
   if (parsed.ok()) {
     p.jinja_.emplace(std::move(parsed).value());
+    p.tool_syntax_ = DetectToolSyntax(source, tok);
     p.description_ = origin;
     return p;
   }

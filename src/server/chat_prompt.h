@@ -9,6 +9,7 @@
 
 #include "core/result.h"
 #include "model/model.h"
+#include "server/tool_schema.h"
 #include "tokenizer/chat_format.h"
 #include "tokenizer/jinja/template.h"
 
@@ -28,6 +29,9 @@ class ChatPrompter {
 
   // "the model's chat template" or "built-in format mistral-v1".
   const std::string& description() const { return description_; }
+  // The tool-call format the template and vocabulary speak (built-in formats
+  // render no tools).
+  const ToolSyntax& tool_syntax() const { return tool_syntax_; }
 
  private:
   Result<std::string> RenderAll(const nlohmann::ordered_json& messages,
@@ -38,6 +42,7 @@ class ChatPrompter {
   ChatFormat format_ = ChatFormat::kMistralV1;
   std::string bos_, eos_;
   std::string description_;
+  ToolSyntax tool_syntax_;
 };
 
 }  // namespace autan::server

@@ -43,9 +43,13 @@ CallCallbacks StreamCallbacks(ResponseShape shape) {
     }
   };
   cb.on_delta = [s](const ChoiceDelta& d) {
-    const Json chunk = s->chat ? ChatDeltaChunk(s->meta, d, s->with_logprobs, s->usage_chunk)
-                               : TextDeltaChunk(s->meta, d, s->with_logprobs, s->usage_chunk);
-    s->ex->Send(SseEvent(DumpJson(chunk)));
+    if (!s->chat) {
+      s->ex->Send(SseEvent(DumpJson(TextDeltaChunk(s->meta, d, s->with_logprobs, s->usage_chunk))));
+      return;
+    }
+    for (const Json& chunk : ChatDeltaChunks(s->meta, d, s->with_logprobs, s->usage_chunk)) {
+      s->ex->Send(SseEvent(DumpJson(chunk)));
+    }
   };
   cb.on_complete = [s](std::vector<ChoiceOutput>, Usage usage) {
     if (s->usage_chunk) {
@@ -85,18 +89,63 @@ void ApiService::ChatCompletions(const HttpRequest& req, const ExchangePtr& ex) 
     return SendErrorTo(ex, *e);
   }
   if (std::optional<ApiError> e = CheckModel(chat.gen.model)) return SendErrorTo(ex, *e);
-  Result<std::string> prompt = prompter_.Render(chat.messages, chat.tools, chat.continue_final);
+  CallPlan plan;
+  // tool_choice "none": the model is not told about the tools at all.
+  const bool use_tools = !chat.tools.is_null() && chat.tool_choice != "none";
+  const bool forced = use_tools && chat.tool_choice != "auto" && !chat.tool_choice.empty();
+  const ToolSyntax& syntax = prompter_.tool_syntax();
+  if (forced) {
+    if (std::optional<ApiError> e = PlanForcedToolCall(chat, plan)) return SendErrorTo(ex, *e);
+  }
+  Result<std::string> prompt =
+      prompter_.Render(chat.messages, use_tools ? chat.tools : Json(), chat.continue_final);
   if (!prompt.ok()) {
     return SendErrorTo(
         ex, BadRequest("the chat template cannot render these messages: " + prompt.error().message,
                        "messages"));
   }
-  CallPlan plan;
+  if (use_tools && syntax.dialect != ToolDialect::kNone) {
+    // Parsed with special tokens, the marker becomes the vocabulary's control
+    // token when it has one, and plain text otherwise.
+    if (forced) *prompt += syntax.marker;
+    plan.tools =
+        ToolCallParser::Options{syntax.dialect, syntax.marker, forced,
+                                uint64_t{std::random_device{}()} << 32 | std::random_device{}()};
+  }
   plan.params = &chat.gen;
   plan.chat = true;
   plan.prompts.push_back(
       model_->tokenizer().Encode(*prompt, {.add_special = false, .parse_special = true}));
   RunCall(std::move(plan), ex);
+}
+
+// tool_choice "any", "required" or a function: the output is constrained to
+// calls in the model's format.
+std::optional<ApiError> ApiService::PlanForcedToolCall(const ChatRequest& chat,
+                                                       CallPlan& plan) const {
+  const ToolSyntax& syntax = prompter_.tool_syntax();
+  if (syntax.dialect == ToolDialect::kNone) {
+    return BadRequest("'tool_choice' \"" + chat.tool_choice +
+                          "\" needs a model that can call tools, and this one cannot: its "
+                          "vocabulary has no [TOOL_CALLS] token and its chat template (" +
+                          prompter_.description() +
+                          ") has no tool-call format; start the server with a --chat-template "
+                          "that has one",
+                      "tool_choice");
+  }
+  if (chat.gen.format != ResponseFormat::kText) {
+    return BadRequest(
+        "'response_format' cannot be combined with a forced tool call ('tool_choice' \"" +
+            chat.tool_choice + "\")",
+        "response_format");
+  }
+  const Json schema = ForcedToolCallSchema(syntax.dialect, chat.tools, chat.tool_choice_name,
+                                           chat.parallel_tool_calls);
+  // Models write calls compactly ({"name": "f", "arguments": {"a": 1}});
+  // short whitespace runs keep a weak model from drifting into blank space.
+  constraint::GrammarOptions options;
+  options.max_whitespace_run = 2;
+  return formats_.SchemaFactory(schema, "tools", options, plan.tool_processor);
 }
 
 void ApiService::Completions(const HttpRequest& req, const ExchangePtr& ex) {
@@ -148,9 +197,13 @@ void ApiService::RunCall(CallPlan plan, const ExchangePtr& ex) {
                          plan.prompt_param));
     }
   }
-  if (std::optional<ApiError> e = formats_.Factory(g, spec.make_processor)) {
+  if (plan.tool_processor) {
+    spec.make_processor = std::move(plan.tool_processor);
+  } else if (std::optional<ApiError> e = formats_.Factory(g, spec.make_processor)) {
     return SendErrorTo(ex, *e);
   }
+  spec.tools = std::move(plan.tools);
+  spec.tool_marker_token = prompter_.tool_syntax().marker_token;
   spec.prompts = std::move(plan.prompts);
 
   ResponseShape shape{ex,

@@ -35,6 +35,15 @@ std::optional<ApiError> GenerationCall::Start(const std::shared_ptr<GenerationCa
   for (size_t i = 0; i < total; ++i) {
     self.choices_.push_back(std::make_unique<Choice>(spec.stop));
     self.choices_.back()->index = static_cast<int32_t>(i);
+    if (spec.tools) {
+      ToolCallParser::Options options = *spec.tools;
+      options.id_seed += static_cast<uint64_t>(i) << 32;
+      self.choices_.back()->tools.emplace(std::move(options));
+    }
+  }
+  if (spec.tools) {
+    self.tool_marker_token_ = spec.tool_marker_token;
+    self.tool_marker_ = spec.tools->marker;
   }
   for (const auto& p : spec.prompts) self.prompt_tokens_ += static_cast<int64_t>(p.size());
   for (size_t i = 0; i < total; ++i) {
@@ -98,7 +107,8 @@ bool GenerationCall::OnToken(Choice& c, const TokenEvent& ev) {
     for (const auto& [id, p] : ev.top_logprobs) lp.top.emplace_back(tokenizer_.TokenPiece(id), p);
     c.pending_logprobs.push_back(std::move(lp));
   }
-  StopMatcher::Output out = c.stop.Push(ev.text);
+  const bool marker = c.tools && ev.token == tool_marker_token_;
+  StopMatcher::Output out = c.stop.Push(marker ? tool_marker_ : ev.text);
   if (!out.text.empty()) Emit(c, std::move(out.text), {});
   return !out.stopped;
 }
@@ -123,20 +133,34 @@ void GenerationCall::Complete() {
   Usage usage{prompt_tokens_, 0};
   for (auto& ch : choices_) {
     usage.completion_tokens += ch->completion_tokens;
-    out.push_back({ch->index, std::move(ch->text), std::move(ch->logprobs), ch->finish});
+    out.push_back({ch->index, std::move(ch->text), std::move(ch->logprobs), ch->finish,
+                   ch->tools ? ch->tools->calls() : std::vector<ToolCall>{}});
   }
   metrics_.AddTokens(prompt_tokens_, 0);
   if (callbacks_.on_complete) callbacks_.on_complete(std::move(out), usage);
 }
 
 void GenerationCall::Emit(Choice& c, std::string text, std::string finish) {
+  std::vector<ToolCallDelta> calls;
+  if (c.tools) {
+    ToolCallParser::Output parsed = c.tools->Push(text);
+    if (!finish.empty()) {
+      parsed.content += c.tools->Finish().content;
+      if (!c.tools->calls().empty() && c.finish == "stop") c.finish = finish = "tool_calls";
+    }
+    text = std::move(parsed.content);
+    calls = std::move(parsed.calls);
+    // Text held back (a call not yet decided) has nothing to send yet.
+    if (text.empty() && calls.empty() && finish.empty() && c.pending_logprobs.empty()) return;
+  }
   if (!streaming_) {
     c.text += text;
     for (TokenLogprob& lp : c.pending_logprobs) c.logprobs.push_back(std::move(lp));
     c.pending_logprobs.clear();
     return;
   }
-  ChoiceDelta d{c.index, std::move(text), std::move(c.pending_logprobs), std::move(finish)};
+  ChoiceDelta d{c.index, std::move(text), std::move(c.pending_logprobs), std::move(finish),
+                std::move(calls)};
   c.pending_logprobs.clear();
   std::lock_guard lock(mu_);
   if (aborted_) return;

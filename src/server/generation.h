@@ -18,6 +18,7 @@
 #include "server/api_types.h"
 #include "server/metrics.h"
 #include "server/stop_matcher.h"
+#include "server/tool_calls.h"
 
 namespace autan::server {
 
@@ -30,6 +31,12 @@ struct CallSpec {
   int32_t logprobs = -1;
   // Makes each choice's logits processor (constrained decoding); may be empty.
   std::function<std::unique_ptr<LogitsProcessor>()> make_processor;
+  // Tool calls to look for in each choice's output (choice i's ids drawn
+  // from id_seed + i << 32); none when empty.
+  std::optional<ToolCallParser::Options> tools;
+  // The control token that opens calls: it decodes to no text, so it stands
+  // for tools->marker.
+  int32_t tool_marker_token = -1;
 };
 
 struct CallCallbacks {
@@ -66,6 +73,7 @@ class GenerationCall {
     std::string finish;
     Clock::time_point last_token;
     bool any_token = false;
+    std::optional<ToolCallParser> tools;
   };
 
   bool OnToken(Choice& c, const TokenEvent& ev);
@@ -80,6 +88,8 @@ class GenerationCall {
   const bool streaming_;
   const Clock::time_point arrival_;
   int32_t logprobs_ = -1;
+  int32_t tool_marker_token_ = -1;
+  std::string tool_marker_;
   std::vector<std::unique_ptr<Choice>> choices_;
 
   std::mutex mu_;

@@ -15,8 +15,15 @@ void ReadMistralChatFields(FieldReader& f, const nlohmann::ordered_json& body, C
                "tool_choice");
       }
       out.tool_choice = c;
-    } else if (choice->is_object() && choice->contains("function")) {
+    } else if (choice->is_object()) {
+      // {"type": "function", "function": {"name": "..."}}, in both APIs.
+      auto function = choice->find("function");
+      if (function == choice->end() || !function->is_object() || !function->contains("name") ||
+          !(*function)["name"].is_string()) {
+        return f.Wrong("tool_choice.function.name", "a string");
+      }
       out.tool_choice = "function";
+      out.tool_choice_name = (*function)["name"].get<std::string>();
     } else {
       f.Wrong("tool_choice", "a string or an object naming a function");
     }

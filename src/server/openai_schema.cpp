@@ -148,6 +148,42 @@ void ReadContent(FieldReader& f, const Json& message, const std::string& at, std
   }
 }
 
+// An assistant message's tool_calls, as the chat templates read them: each
+// call's arguments, a JSON string on the wire, become the object they encode
+// (Mistral's and Llama's templates write them with tojson).
+void ReadToolCalls(FieldReader& f, const Json& calls, const std::string& at, Json& out) {
+  if (!calls.is_array()) return f.Wrong(at, "a list of tool calls");
+  out = Json::array();
+  for (size_t j = 0; j < calls.size(); ++j) {
+    const Json& call = calls[j];
+    const std::string c = at + "[" + std::to_string(j) + "]";
+    if (!call.is_object()) return f.Wrong(c, "an object");
+    auto id = call.find("id");
+    if (id == call.end() || !id->is_string()) return f.Wrong(c + ".id", "a string");
+    if (auto type = call.find("type"); type != call.end() && *type != "function") {
+      return f.Wrong(c + ".type", "\"function\"");
+    }
+    auto function = call.find("function");
+    if (function == call.end() || !function->is_object()) {
+      return f.Wrong(c + ".function", "an object");
+    }
+    auto name = function->find("name");
+    if (name == function->end() || !name->is_string()) {
+      return f.Wrong(c + ".function.name", "a string");
+    }
+    Json arguments = function->value("arguments", Json());
+    if (arguments.is_string()) {
+      Json parsed = Json::parse(arguments.get<std::string>(), nullptr, false);
+      if (parsed.is_object()) arguments = std::move(parsed);  // else kept as the client sent it
+    } else if (!arguments.is_object()) {
+      return f.Wrong(c + ".function.arguments", "a JSON object encoded as a string");
+    }
+    out.push_back({{"id", *id},
+                   {"type", "function"},
+                   {"function", {{"name", *name}, {"arguments", std::move(arguments)}}}});
+  }
+}
+
 void ReadMessages(FieldReader& f, Json& out) {
   const Json* messages = f.Find("messages");
   if (f.error) return;
@@ -174,8 +210,83 @@ void ReadMessages(FieldReader& f, Json& out) {
     normalized["role"] = r;
     normalized["content"] = content;
     normalized.erase("prefix");
+    normalized.erase("tool_calls");
+    if (auto calls = m.find("tool_calls"); calls != m.end() && !calls->is_null()) {
+      if (r != "assistant") return f.Fail("only assistant messages carry 'tool_calls'", at);
+      Json read;
+      ReadToolCalls(f, *calls, at + ".tool_calls", read);
+      if (f.error) return;
+      if (!read.empty()) normalized["tool_calls"] = std::move(read);
+    }
+    if (auto id = m.find("tool_call_id"); id != m.end() && !id->is_null() && !id->is_string()) {
+      return f.Wrong(at + ".tool_call_id", "a string");
+    }
     out.push_back(std::move(normalized));
   }
+}
+
+// Function tools: {"type": "function", "function": {"name", "description",
+// "parameters"}}, names as OpenAI and Mistral restrict them.
+void ReadTools(FieldReader& f, Json& out) {
+  const Json* tools = f.Find("tools");
+  if (!tools || f.error) return;
+  if (!tools->is_array()) return f.Wrong("tools", "a list of tools");
+  for (size_t i = 0; i < tools->size(); ++i) {
+    const Json& tool = (*tools)[i];
+    const std::string at = "tools[" + std::to_string(i) + "]";
+    if (!tool.is_object()) return f.Wrong(at, "an object");
+    if (auto type = tool.find("type"); type != tool.end() && *type != "function") {
+      return f.Fail("only tools of type \"function\" are supported", at + ".type");
+    }
+    auto function = tool.find("function");
+    if (function == tool.end() || !function->is_object()) {
+      return f.Wrong(at + ".function", "an object");
+    }
+    auto name = function->find("name");
+    const bool name_ok = name != function->end() && name->is_string() &&
+                         !name->get_ref<const std::string&>().empty() &&
+                         name->get_ref<const std::string&>().size() <= 64 &&
+                         name->get_ref<const std::string&>().find_first_not_of(
+                             "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") ==
+                             std::string::npos;
+    if (!name_ok) {
+      return f.Wrong(at + ".function.name", "1 to 64 letters, digits, '_' or '-'");
+    }
+    for (size_t j = 0; j < i; ++j) {
+      if ((*tools)[j]["function"]["name"] == *name) {
+        return f.Fail("two tools are named '" + name->get<std::string>() + "'",
+                      at + ".function.name");
+      }
+    }
+    if (auto d = function->find("description");
+        d != function->end() && !d->is_null() && !d->is_string()) {
+      return f.Wrong(at + ".function.description", "a string");
+    }
+    if (auto p = function->find("parameters");
+        p != function->end() && !p->is_null() && !p->is_object()) {
+      return f.Wrong(at + ".function.parameters", "a JSON schema object");
+    }
+  }
+  if (!tools->empty()) out = *tools;  // an empty list declares nothing
+}
+
+// tool_choice against the tools: a forced call needs tools, a named one
+// must be among them.
+void CheckToolChoice(FieldReader& f, const ChatRequest& r) {
+  if (f.error) return;
+  const bool forced =
+      r.tool_choice == "any" || r.tool_choice == "required" || r.tool_choice == "function";
+  if (forced && (r.tools.is_null() || r.tools.empty())) {
+    return f.Fail("'tool_choice' \"" + r.tool_choice + "\" needs a non-empty 'tools' list",
+                  "tool_choice");
+  }
+  if (r.tool_choice != "function") return;
+  for (const Json& tool : r.tools) {
+    if (tool["function"]["name"] == r.tool_choice_name) return;
+  }
+  f.Fail("'tool_choice' names the function '" + r.tool_choice_name +
+             "', which 'tools' does not declare",
+         "tool_choice");
 }
 
 Json LogprobsContent(const std::vector<TokenLogprob>& tokens) {
@@ -260,11 +371,10 @@ std::optional<ApiError> ParseChatRequest(const Json& body, int32_t n_vocab, Chat
     f.Fail("'top_logprobs' needs 'logprobs': true", "top_logprobs");
   }
   if (logprobs) out.gen.logprobs = top_logprobs;
-  if (const Json* tools = f.Find("tools"); tools && !f.error) {
-    if (!tools->is_array()) f.Wrong("tools", "a list");
-    out.tools = *tools;
-  }
+  ReadTools(f, out.tools);
+  f.Bool("parallel_tool_calls", out.parallel_tool_calls);
   if (!f.error) ReadMistralChatFields(f, body, out);
+  CheckToolChoice(f, out);
   if (f.error) return f.error;
   if (out.safe_prompt) ApplySafePrompt(out.messages);
   return std::nullopt;
@@ -334,8 +444,20 @@ Json ChatCompletionObject(const ResponseMeta& meta, const std::vector<ChoiceOutp
   Json j = Envelope(meta, "chat.completion");
   j["choices"] = Json::array();
   for (const ChoiceOutput& c : choices) {
+    Json message = {{"role", "assistant"}, {"content", c.text}};
+    if (!c.tool_calls.empty()) {
+      // Text the model wrote before its calls is kept; mere spacing is not.
+      if (c.text.find_first_not_of(" \t\r\n") == std::string::npos) message["content"] = nullptr;
+      message["tool_calls"] = Json::array();
+      for (const ToolCall& t : c.tool_calls) {
+        message["tool_calls"].push_back(
+            {{"id", t.id},
+             {"type", "function"},
+             {"function", {{"name", t.name}, {"arguments", t.arguments}}}});
+      }
+    }
     j["choices"].push_back({{"index", c.index},
-                            {"message", {{"role", "assistant"}, {"content", c.text}}},
+                            {"message", std::move(message)},
                             {"logprobs", with_logprobs ? LogprobsContent(c.logprobs) : Json()},
                             {"finish_reason", FinishReason(c.finish_reason)}});
   }
@@ -367,17 +489,41 @@ Json ChatRoleChunk(const ResponseMeta& meta, int32_t index, bool include_usage) 
   return j;
 }
 
-Json ChatDeltaChunk(const ResponseMeta& meta, const ChoiceDelta& d, bool with_logprobs,
-                    bool include_usage) {
-  Json j = Envelope(meta, "chat.completion.chunk");
-  Json delta = Json::object();
-  if (!d.text.empty() || d.finish_reason.empty()) delta["content"] = d.text;
-  j["choices"] = Json::array({{{"index", d.index},
-                               {"delta", delta},
-                               {"logprobs", with_logprobs ? LogprobsContent(d.logprobs) : Json()},
-                               {"finish_reason", FinishReason(d.finish_reason)}}});
-  if (include_usage) j["usage"] = nullptr;
-  return j;
+std::vector<Json> ChatDeltaChunks(const ResponseMeta& meta, const ChoiceDelta& d,
+                                  bool with_logprobs, bool include_usage) {
+  // One delta per chunk, as OpenAI streams them: the text, then each call's
+  // head ({index, id, type, function: {name, arguments: ""}}) and argument
+  // fragments ({index, function: {arguments}}). The logprobs go with the
+  // first chunk, the finish_reason with the last.
+  std::vector<Json> deltas;
+  if (!d.text.empty() || (d.tool_calls.empty() && d.finish_reason.empty())) {
+    deltas.push_back({{"content", d.text}});
+  }
+  for (const ToolCallDelta& t : d.tool_calls) {
+    Json call = {{"index", t.index}};
+    if (!t.id.empty()) {
+      call["id"] = t.id;
+      call["type"] = "function";
+      call["function"] = {{"name", t.name}, {"arguments", t.arguments}};
+    } else {
+      call["function"] = {{"arguments", t.arguments}};
+    }
+    deltas.push_back({{"tool_calls", Json::array({std::move(call)})}});
+  }
+  if (deltas.empty()) deltas.push_back(Json::object());
+  std::vector<Json> chunks;
+  for (size_t i = 0; i < deltas.size(); ++i) {
+    Json j = Envelope(meta, "chat.completion.chunk");
+    const bool last = i + 1 == deltas.size();
+    j["choices"] =
+        Json::array({{{"index", d.index},
+                      {"delta", std::move(deltas[i])},
+                      {"logprobs", with_logprobs && i == 0 ? LogprobsContent(d.logprobs) : Json()},
+                      {"finish_reason", last ? FinishReason(d.finish_reason) : Json()}}});
+    if (include_usage) j["usage"] = nullptr;
+    chunks.push_back(std::move(j));
+  }
+  return chunks;
 }
 
 Json TextDeltaChunk(const ResponseMeta& meta, const ChoiceDelta& d, bool with_logprobs,

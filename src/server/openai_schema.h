@@ -32,8 +32,9 @@ Json TextCompletionObject(const ResponseMeta& meta, const std::vector<ChoiceOutp
 
 // Stream chunks. The first chunk of each chat choice carries the role.
 Json ChatRoleChunk(const ResponseMeta& meta, int32_t index, bool include_usage);
-Json ChatDeltaChunk(const ResponseMeta& meta, const ChoiceDelta& delta, bool with_logprobs,
-                    bool include_usage);
+// A chat delta as chunks: its text, then one chunk per tool call delta.
+std::vector<Json> ChatDeltaChunks(const ResponseMeta& meta, const ChoiceDelta& delta,
+                                  bool with_logprobs, bool include_usage);
 Json TextDeltaChunk(const ResponseMeta& meta, const ChoiceDelta& delta, bool with_logprobs,
                     bool include_usage);
 // The last chunk when stream_options.include_usage: no choices, the usage.

@@ -49,6 +49,20 @@ ResponseFormats::ResponseFormats(const Model& model) : impl_(std::make_unique<Im
 
 ResponseFormats::~ResponseFormats() = default;
 
+std::optional<ApiError> ResponseFormats::SchemaFactory(const nlohmann::ordered_json& schema,
+                                                       const std::string& param,
+                                                       const constraint::GrammarOptions& options,
+                                                       ProcessorFactory& out) const {
+  out = nullptr;
+  Result<std::shared_ptr<const constraint::JsonGrammar>> g =
+      constraint::JsonGrammar::FromSchema(schema, options);
+  if (!g.ok()) return BadRequest(param + ": " + g.error().message, param);
+  out = [grammar = std::move(g).value(), vocab = impl_->vocab] {
+    return std::make_unique<JsonProcessor>(grammar, vocab);
+  };
+  return std::nullopt;
+}
+
 std::optional<ApiError> ResponseFormats::Factory(const GenerationParams& params,
                                                  ProcessorFactory& out) const {
   out = nullptr;

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "model/model.h"
+#include "runtime/constraint/json_grammar.h"
 #include "runtime/scheduler.h"
 #include "server/api_error.h"
 #include "server/api_types.h"
@@ -22,6 +23,12 @@ class ResponseFormats {
   // A factory for the request's format, an empty one for plain text, or a 400
   // naming what in the schema is not supported.
   std::optional<ApiError> Factory(const GenerationParams& params, ProcessorFactory& out) const;
+  // A factory for output that `schema` accepts; a 400 naming `param` when
+  // the schema is not supported.
+  std::optional<ApiError> SchemaFactory(const nlohmann::ordered_json& schema,
+                                        const std::string& param,
+                                        const constraint::GrammarOptions& options,
+                                        ProcessorFactory& out) const;
 
  private:
   struct Impl;

@@ -127,7 +127,8 @@ TEST(MistralFields, SeedPrefixSafePromptToolChoice) {
   ChatRequest r;
   ASSERT_FALSE(Chat(R"({"messages": [{"role": "user", "content": "Write a poem"},
       {"role": "assistant", "content": "Roses", "prefix": true}],
-      "random_seed": 9, "safe_prompt": true, "tool_choice": "any"})",
+      "random_seed": 9, "safe_prompt": true, "tool_choice": "any",
+      "tools": [{"type": "function", "function": {"name": "f"}}]})",
                     r));
   EXPECT_EQ(r.gen.seed, 9u);
   EXPECT_TRUE(r.continue_final);
@@ -153,6 +154,75 @@ TEST(MistralFields, SeedPrefixSafePromptToolChoice) {
             "tool_choice");
   EXPECT_EQ(ChatParam(R"({"messages": [{"role": "user", "content": "b"}], "random_seed": "x"})"),
             "random_seed");
+}
+
+TEST(ChatRequest, ToolsAndToolChoice) {
+  ChatRequest r;
+  ASSERT_FALSE(Chat(R"({"messages": [{"role": "user", "content": "x"}],
+      "tools": [{"type": "function", "function": {"name": "get_weather",
+                 "parameters": {"type": "object"}}},
+                {"type": "function", "function": {"name": "add-2_numbers"}}],
+      "tool_choice": {"type": "function", "function": {"name": "add-2_numbers"}},
+      "parallel_tool_calls": false})",
+                    r));
+  EXPECT_EQ(r.tools.size(), 2u);
+  EXPECT_EQ(r.tool_choice, "function");
+  EXPECT_EQ(r.tool_choice_name, "add-2_numbers");
+  EXPECT_FALSE(r.parallel_tool_calls);
+
+  const std::string msg = R"("messages": [{"role": "user", "content": "x"}])";
+  auto with = [&](const std::string& rest) { return ChatParam("{" + msg + ", " + rest + "}"); };
+  const std::string f = R"("tools": [{"type": "function", "function": {"name": "f"}}])";
+  EXPECT_EQ(with(f + R"(, "tool_choice": "required")"), "ok");
+  EXPECT_EQ(with(R"("tool_choice": "required")"), "tool_choice");
+  EXPECT_EQ(with(R"("tools": [], "tool_choice": "any")"), "tool_choice");
+  EXPECT_EQ(with(f + R"(, "tool_choice": {"type": "function", "function": {"name": "g"}})"),
+            "tool_choice");
+  EXPECT_EQ(with(f + R"(, "tool_choice": {"type": "function"})"), "tool_choice.function.name");
+  EXPECT_EQ(with(R"("tools": {"name": "f"})"), "tools");
+  EXPECT_EQ(with(R"("tools": [{"type": "retrieval", "function": {"name": "f"}}])"),
+            "tools[0].type");
+  EXPECT_EQ(with(R"("tools": [{"type": "function"}])"), "tools[0].function");
+  EXPECT_EQ(with(R"("tools": [{"type": "function", "function": {"name": "a b"}}])"),
+            "tools[0].function.name");
+  EXPECT_EQ(with(R"("tools": [{"type": "function", "function": {"name": "f"}},
+                              {"type": "function", "function": {"name": "f"}}])"),
+            "tools[1].function.name");
+  EXPECT_EQ(with(R"("tools": [{"type": "function", "function": {"name": "f", "parameters": 1}}])"),
+            "tools[0].function.parameters");
+  EXPECT_EQ(with(f + R"(, "parallel_tool_calls": "yes")"), "parallel_tool_calls");
+}
+
+// Assistant tool calls reach the template with their arguments as objects
+// (the templates write them with tojson); tool results keep their call id.
+TEST(ChatRequest, ToolCallMessages) {
+  ChatRequest r;
+  ASSERT_FALSE(Chat(R"({"messages": [{"role": "user", "content": "weather?"},
+      {"role": "assistant", "content": null, "tool_calls": [{"id": "abcDEF123", "type": "function",
+        "function": {"name": "get_weather", "arguments": "{\"city\": \"Paris\"}"}}]},
+      {"role": "tool", "tool_call_id": "abcDEF123", "content": "{\"c\": 21}"}]})",
+                    r));
+  ASSERT_EQ(r.messages.size(), 3u);
+  const Json& call = r.messages[1]["tool_calls"][0];
+  EXPECT_EQ(call["id"], "abcDEF123");
+  EXPECT_EQ(call["function"]["name"], "get_weather");
+  EXPECT_EQ(call["function"]["arguments"], Json::parse(R"({"city": "Paris"})"));
+  EXPECT_EQ(r.messages[1]["content"], "");
+  EXPECT_EQ(r.messages[2]["tool_call_id"], "abcDEF123");
+
+  const std::string head = R"({"messages": [{"role": "user", "content": "x"}, )";
+  EXPECT_EQ(ChatParam(head + R"({"role": "assistant", "tool_calls": {}}]})"),
+            "messages[1].tool_calls");
+  EXPECT_EQ(ChatParam(head + R"({"role": "assistant", "tool_calls": [{"function":
+      {"name": "f", "arguments": "{}"}}]}]})"),
+            "messages[1].tool_calls[0].id");
+  EXPECT_EQ(ChatParam(head + R"({"role": "assistant", "tool_calls": [{"id": "a", "function":
+      {"arguments": "{}"}}]}]})"),
+            "messages[1].tool_calls[0].function.name");
+  EXPECT_EQ(ChatParam(head + R"({"role": "tool", "tool_call_id": 5, "content": "x"}]})"),
+            "messages[1].tool_call_id");
+  EXPECT_EQ(ChatParam(head + R"({"role": "user", "content": "y", "tool_calls": []}]})"),
+            "messages[1]");
 }
 
 TEST(CompletionRequest, PromptShapes) {

@@ -50,7 +50,9 @@ TEST(Sse, ChunksFollowOpenAiShapes) {
   EXPECT_TRUE(role["choices"][0]["finish_reason"].is_null());
   EXPECT_FALSE(role.contains("usage"));
 
-  Json last = ChatDeltaChunk(meta, {0, "", {}, "stop"}, false, true);
+  std::vector<Json> chunks = ChatDeltaChunks(meta, {0, "", {}, "stop"}, false, true);
+  ASSERT_EQ(chunks.size(), 1u);
+  Json last = chunks[0];
   EXPECT_EQ(last["choices"][0]["delta"], Json::object());
   EXPECT_EQ(last["choices"][0]["finish_reason"], "stop");
   EXPECT_TRUE(last.contains("usage") && last["usage"].is_null());
@@ -60,9 +62,45 @@ TEST(Sse, ChunksFollowOpenAiShapes) {
   EXPECT_EQ(usage["usage"]["total_tokens"], 12);
 
   // Partial UTF-8 from a byte token must not break the JSON.
-  Json piece = ChatDeltaChunk(meta, {1, "\xE2\x82", {}, ""}, false, false);
+  Json piece = ChatDeltaChunks(meta, {1, "\xE2\x82", {}, ""}, false, false).at(0);
   const std::string text = SseEvent(piece.dump(-1, ' ', false, Json::error_handler_t::replace));
   EXPECT_NE(text.find("\xEF\xBF\xBD"), std::string::npos);
+}
+
+// OpenAI's stream of a call: its head, then argument fragments, one delta
+// per chunk; the finish_reason in the last chunk only.
+TEST(Sse, ToolCallDeltasOnePerChunk) {
+  const ResponseMeta meta{"chatcmpl-1", 1700000000, "m"};
+  ChoiceDelta d{0, "Sure.", {}, "tool_calls"};
+  d.tool_calls = {{0, "abcDEF123", "f", ""}, {0, "", "", "{\"a\""}, {0, "", "", ": 1}"}};
+  const std::vector<Json> chunks = ChatDeltaChunks(meta, d, false, false);
+  ASSERT_EQ(chunks.size(), 4u);
+  EXPECT_EQ(chunks[0]["choices"][0]["delta"], Json::parse(R"({"content": "Sure."})"));
+  EXPECT_EQ(chunks[1]["choices"][0]["delta"], Json::parse(R"({"tool_calls": [{"index": 0,
+      "id": "abcDEF123", "type": "function", "function": {"name": "f", "arguments": ""}}]})"));
+  EXPECT_EQ(chunks[2]["choices"][0]["delta"],
+            Json::parse(R"({"tool_calls": [{"index": 0, "function": {"arguments": "{\"a\""}}]})"));
+  EXPECT_EQ(chunks[3]["choices"][0]["delta"]["tool_calls"][0]["function"]["arguments"], ": 1}");
+  for (size_t i = 0; i < 3; ++i) EXPECT_TRUE(chunks[i]["choices"][0]["finish_reason"].is_null());
+  EXPECT_EQ(chunks[3]["choices"][0]["finish_reason"], "tool_calls");
+}
+
+TEST(ChatCompletionObject, ToolCallsWithNullContent) {
+  ChoiceOutput c{0, " ", {}, "tool_calls", {{"abcDEF123", "f", R"({"a": 1})"}}};
+  const Json j = ChatCompletionObject({"chatcmpl-1", 1, "m"}, {c}, false, {3, 4});
+  const Json& message = j["choices"][0]["message"];
+  EXPECT_TRUE(message["content"].is_null());
+  EXPECT_EQ(message["tool_calls"], Json::parse(R"([{"id": "abcDEF123", "type": "function",
+      "function": {"name": "f", "arguments": "{\"a\": 1}"}}])"));
+  EXPECT_EQ(j["choices"][0]["finish_reason"], "tool_calls");
+  c.text = "Let me look.";
+  EXPECT_EQ(ChatCompletionObject({"chatcmpl-1", 1, "m"}, {c}, false,
+                                 {3, 4})["choices"][0]["message"]["content"],
+            "Let me look.");
+  c.tool_calls.clear();
+  EXPECT_FALSE(
+      ChatCompletionObject({"chatcmpl-1", 1, "m"}, {c}, false, {3, 4})["choices"][0]["message"]
+          .contains("tool_calls"));
 }
 
 TEST(ErrorResponse, HasOpenAiShapeAndHeaders) {
