@@ -24,6 +24,9 @@ CommandFn AddSynthCommand(CLI::App& app) {
                   "Write a sliding attention window of N positions")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--vocab", f->vocab, "GGUF file to take the tokenizer from (default: built in)");
+  cmd->add_option("--add-control-token", f->options.control_tokens,
+                  "Append a control token to the vocabulary (repeatable), e.g. [TOOL_CALLS]")
+      ->allow_extra_args(false);  // else CLI11 reads "[A]" as a list holding "A"
   cmd->add_option("-t,--threads", f->threads, "Threads")->check(CLI::Range(1, 1024));
   cmd->add_option("out", f->out, "Output .gguf path")->required();
   return [f] {

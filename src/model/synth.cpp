@@ -1,5 +1,6 @@
 #include "model/synth.h"
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <string_view>
@@ -7,6 +8,7 @@
 #include "core/rng.h"
 #include "formats/gguf_writer.h"
 #include "kernels/quant.h"
+#include "tokenizer/vocab.h"
 
 namespace autan {
 namespace {
@@ -121,6 +123,41 @@ std::vector<std::string> SynthTypeNames() {
   return names;
 }
 
+namespace {
+
+// The vocabulary's token, score and type lists with `added` at the end.
+Status AddControlTokens(const gguf::File& vocab, std::vector<std::string> tokens,
+                        const std::vector<std::string>& added, gguf::Writer& w) {
+  std::vector<float> scores(tokens.size(), 0.0f);
+  if (vocab.Find("tokenizer.ggml.scores") != nullptr) {
+    Result<std::vector<float>> s = vocab.GetFloatArray("tokenizer.ggml.scores");
+    if (!s.ok() || s->size() != tokens.size()) return Fail("vocabulary: bad tokenizer.ggml.scores");
+    scores = std::move(s).value();
+  }
+  std::vector<int32_t> types(tokens.size(), static_cast<int32_t>(TokenType::kNormal));
+  if (vocab.Find("tokenizer.ggml.token_type") != nullptr) {
+    Result<std::vector<int32_t>> t = vocab.GetIntArray("tokenizer.ggml.token_type");
+    if (!t.ok() || t->size() != tokens.size()) {
+      return Fail("vocabulary: bad tokenizer.ggml.token_type");
+    }
+    types = std::move(t).value();
+  }
+  for (const std::string& token : added) {
+    if (token.empty() || std::find(tokens.begin(), tokens.end(), token) != tokens.end()) {
+      return Fail("control token '%s' is empty or already in the vocabulary", token.c_str());
+    }
+    tokens.push_back(token);
+    scores.push_back(0.0f);
+    types.push_back(static_cast<int32_t>(TokenType::kControl));
+  }
+  w.SetStringArray("tokenizer.ggml.tokens", std::move(tokens));
+  w.SetF32Array("tokenizer.ggml.scores", scores);
+  w.SetI32Array("tokenizer.ggml.token_type", types);
+  return {};
+}
+
+}  // namespace
+
 Status WriteSynthModel(const SynthOptions& o, const gguf::File& vocab, const std::string& path,
                        ThreadPool& pool) {
   const Shape* shape = nullptr;
@@ -133,7 +170,7 @@ Status WriteSynthModel(const SynthOptions& o, const gguf::File& vocab, const std
 
   Result<std::vector<std::string>> tokens = vocab.GetStringArray("tokenizer.ggml.tokens");
   if (!tokens.ok()) return Fail("vocabulary: %s", tokens.error().message.c_str());
-  const int64_t n_vocab = static_cast<int64_t>(tokens->size());
+  const int64_t n_vocab = static_cast<int64_t>(tokens->size() + o.control_tokens.size());
 
   gguf::Writer w;
   w.SetString("general.architecture", "llama");
@@ -153,6 +190,7 @@ Status WriteSynthModel(const SynthOptions& o, const gguf::File& vocab, const std
     w.SetU32("llama.attention.sliding_window", static_cast<uint32_t>(o.sliding_window));
   }
   w.CopyMetadata(vocab, "tokenizer.");
+  if (!o.control_tokens.empty()) AUTAN_TRY(AddControlTokens(vocab, *tokens, o.control_tokens, w));
 
   SynthWriter s(o, pool);
   const int64_t dim = shape->dim;
