@@ -10,7 +10,7 @@ packages=(
   libsqlite3-dev libargon2-dev
   argon2  # the reference Argon2 tool, an oracle for the password tests
   libgtest-dev libgmock-dev libbenchmark-dev libsentencepiece-dev
-  python3 python3-numpy
+  python3 python3-numpy python3-jsonschema
 )
 
 missing=()

@@ -14,6 +14,8 @@ import tempfile
 import time
 import unittest
 
+import jsonschema
+
 sys.path.insert(0, os.path.dirname(__file__))
 from serve_util import AUTAN, Server, metric  # noqa: E402
 
@@ -337,6 +339,261 @@ class ServeTest(unittest.TestCase):
         for r in log:
             self.assertLessEqual({"time", "method", "path", "status", "duration_ms"}, set(r))
         self.assertFalse(any(secret in line for line in self.server.log))
+
+
+WEATHER = {"type": "object", "additionalProperties": False,
+           "required": ["city", "unit", "days"],
+           "properties": {"city": {"type": "string", "maxLength": 12},
+                          "unit": {"enum": ["celsius", "fahrenheit"]},
+                          "days": {"type": "integer"},
+                          "hourly": {"type": "boolean"}}}
+ADD = {"type": "object", "additionalProperties": False, "required": ["a", "b"],
+       "properties": {"a": {"type": "integer"}, "b": {"type": "number"}}}
+TOOLS = [{"type": "function", "function": {"name": "get_weather", "description": "Forecast",
+                                           "parameters": WEATHER}},
+         {"type": "function", "function": {"name": "add", "parameters": ADD}}]
+SCHEMAS = {"get_weather": WEATHER, "add": ADD}
+
+
+def nemo_tools_block(tools):
+    """Mistral Nemo's [AVAILABLE_TOOLS] block, written from its template."""
+    out = []
+    for t in tools:
+        fields = []
+        for key, val in t["function"].items():
+            if isinstance(val, str):
+                fields.append('"%s": "%s"' % (key, val))
+            else:
+                fields.append('"%s": %s' % (key, json.dumps(val, ensure_ascii=False)))
+        out.append('{"type": "function", "function": {' + ", ".join(fields) + "}}")
+    return "[AVAILABLE_TOOLS][" + ", ".join(out) + "]" + "[/AVAILABLE_TOOLS]"
+
+
+class ToolsTest(unittest.TestCase):
+    """Tool calls with Mistral Nemo's template on a random model: forced calls
+    must name a declared function with arguments its schema accepts
+    (checked by the jsonschema package); the prompt must be what the template
+    writes."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        cls.model = os.path.join(cls.tmp.name, "tiny.gguf")
+        cli("synth", "--shape", "tiny", "--type", "q8_0", "--seed", "3", cls.model)
+        cls.template = os.path.join(os.environ["AUTAN_TESTDATA"], "templates",
+                                    "mistralai-Mistral-Nemo-Instruct-2407.jinja")
+        cls.server = Server(cls.model, "--chat-template", cls.template, "--parallel", "2",
+                            "--ctx", "2048")
+
+    @classmethod
+    def tearDownClass(cls):
+        code = cls.server.stop()
+        cls.tmp.cleanup()
+        assert code == 0, "".join(cls.server.log[-20:])
+
+    def prompt_tokens(self, text):
+        return len(cli("tokenize", "-m", self.model, "--parse-special", "--no-add-special",
+                       "--text", text, "--ids").split())
+
+    def check_calls(self, calls, names=("get_weather", "add")):
+        self.assertGreaterEqual(len(calls), 1)
+        for call in calls:
+            self.assertRegex(call["id"], r"^[A-Za-z0-9]{9}$")
+            self.assertEqual(call["type"], "function")
+            self.assertIn(call["function"]["name"], names)
+            self.assertIsInstance(call["function"]["arguments"], str)
+            args = json.loads(call["function"]["arguments"])
+            jsonschema.validate(args, SCHEMAS[call["function"]["name"]])
+        self.assertEqual(len({c["id"] for c in calls}), len(calls))
+
+    def closing_bias(self):
+        # A random model rarely ends the list of calls by chance, so the
+        # tokens that close it get a push; the constraint still decides
+        # where they fit.
+        ids = []
+        for text in ("x]", "x}]"):
+            ids += self.server.post("/tokenize", {"content": text})[1]["tokens"][1:]
+        return {str(t): 10 for t in ids}
+
+    def forced(self, **kw):
+        req = {"messages": user("Weather in Paris?"), "tools": TOOLS, "max_tokens": 400,
+               "tool_choice": "required", "logit_bias": self.closing_bias(), **kw}
+        status, body, _ = self.server.post(CHAT, req)
+        self.assertEqual(status, 200, body)
+        return body
+
+    def test_forced_calls_fit_the_declared_schemas(self):
+        for seed in (1, 2, 3, 4):
+            body = self.forced(seed=seed)
+            choice = body["choices"][0]
+            self.assertEqual(choice["finish_reason"], "tool_calls", body)
+            self.assertIsNone(choice["message"]["content"])
+            self.check_calls(choice["message"]["tool_calls"])
+        # Mistral's name for it, and one function named.
+        for choice in ({"tool_choice": "any"},
+                       {"tool_choice": {"type": "function", "function": {"name": "add"}}}):
+            body = self.forced(seed=5, **choice)
+            self.assertEqual(body["choices"][0]["finish_reason"], "tool_calls", body)
+            names = ("add",) if isinstance(choice["tool_choice"], dict) else ("get_weather", "add")
+            self.check_calls(body["choices"][0]["message"]["tool_calls"], names)
+
+    def test_parallel_tool_calls_false_gives_one_call(self):
+        for seed in (1, 2, 3):
+            body = self.forced(seed=seed, parallel_tool_calls=False)
+            calls = body["choices"][0]["message"]["tool_calls"]
+            self.assertEqual(len(calls), 1)
+            self.check_calls(calls)
+
+    def test_streamed_calls_match_the_whole_response(self):
+        whole = self.forced(seed=7)
+        events, done = self.server.stream(CHAT, {
+            "messages": user("Weather in Paris?"), "tools": TOOLS, "max_tokens": 400,
+            "tool_choice": "required", "seed": 7, "stream": True,
+            "logit_bias": self.closing_bias(),
+            "stream_options": {"include_usage": True}})
+        self.assertTrue(done)
+        self.assertEqual(events[0]["choices"][0]["delta"]["role"], "assistant")
+        # Put the deltas together as OpenAI's SDK does.
+        calls, content, finishes = [], "", []
+        for e in events[1:-1]:
+            choice = e["choices"][0]
+            delta = choice["delta"]
+            content += delta.get("content") or ""
+            finishes.append(choice["finish_reason"])
+            for d in delta.get("tool_calls", []):
+                if "id" in d:
+                    self.assertEqual(d["index"], len(calls))
+                    self.assertEqual(d["type"], "function")
+                    self.assertEqual(d["function"]["arguments"], "")
+                    calls.append({"id": d["id"], "type": "function",
+                                  "function": {"name": d["function"]["name"], "arguments": ""}})
+                else:
+                    self.assertEqual(set(d), {"index", "function"})
+                    calls[d["index"]]["function"]["arguments"] += d["function"]["arguments"]
+        self.assertEqual(content, "")
+        self.assertEqual(finishes[-1], "tool_calls")
+        self.assertTrue(all(f is None for f in finishes[:-1]))
+        self.assertGreater(sum(len(e["choices"][0]["delta"].get("tool_calls", []))
+                               for e in events[1:-1]), len(calls), "arguments in one piece")
+        self.check_calls(calls)
+        want = whole["choices"][0]["message"]["tool_calls"]
+        self.assertEqual([c["function"] for c in calls], [c["function"] for c in want])
+        self.assertEqual(events[-1]["usage"], whole["usage"])
+
+    def test_prompt_renders_tools_and_tool_messages_as_the_template_does(self):
+        history = [
+            {"role": "user", "content": "Weather in Paris?"},
+            {"role": "assistant", "content": None, "tool_calls": [
+                {"id": "abcDEF123", "type": "function",
+                 "function": {"name": "get_weather",
+                              "arguments": json.dumps({"city": "Paris", "unit": "celsius"})}}]},
+            {"role": "tool", "tool_call_id": "abcDEF123", "content": '{"temp": 21}'},
+            {"role": "assistant", "content": "21 degrees."},
+            {"role": "user", "content": "And tomorrow?"}]
+        call = ('[TOOL_CALLS][{"name": "get_weather", "arguments": {"city": "Paris", '
+                '"unit": "celsius"}, "id": "abcDEF123"}]</s>')
+        result = '[TOOL_RESULTS]{"content": {"temp": 21}, "call_id": "abcDEF123"}[/TOOL_RESULTS]'
+        text = ("<s>[INST]Weather in Paris?[/INST]" + call + result + "21 degrees.</s>" +
+                nemo_tools_block(TOOLS) + "[INST]And tomorrow?[/INST]")
+        for choice, expected in (("auto", text), ("required", text + "[TOOL_CALLS]")):
+            status, body, _ = self.server.post(CHAT, {"messages": history, "tools": TOOLS,
+                                                      "tool_choice": choice, "max_tokens": 1})
+            self.assertEqual(status, 200, body)
+            self.assertEqual(body["usage"]["prompt_tokens"], self.prompt_tokens(expected), choice)
+        # "none": the tools are not shown to the model.
+        status, body, _ = self.server.post(CHAT, {"messages": history, "tools": TOOLS,
+                                                  "tool_choice": "none", "max_tokens": 1})
+        self.assertEqual(status, 200, body)
+        plain = text.replace(nemo_tools_block(TOOLS), "")
+        self.assertEqual(body["usage"]["prompt_tokens"], self.prompt_tokens(plain))
+        # The template's own rule: Mistral call ids have 9 characters.
+        bad = json.loads(json.dumps(history))
+        bad[1]["tool_calls"][0]["id"] = "call_1"
+        bad[2]["tool_call_id"] = "call_1"
+        status, body, _ = self.server.post(CHAT, {"messages": bad, "tools": TOOLS})
+        self.assertEqual(status, 400)
+        self.assertIn("length 9", body["error"]["message"])
+
+    def test_auto_on_a_random_model_is_plain_text(self):
+        body = self.forced(seed=1, tool_choice="auto", max_tokens=8, temperature=0)
+        choice = body["choices"][0]
+        self.assertEqual(choice["finish_reason"], "length")
+        self.assertNotIn("tool_calls", choice["message"])
+        plain = self.server.post(CHAT, {"messages": user("Weather in Paris?"), "max_tokens": 8,
+                                        "temperature": 0, "tools": TOOLS,
+                                        "tool_choice": "none"})[1]
+        self.assertIsInstance(choice["message"]["content"], str)
+        self.assertGreater(body["usage"]["prompt_tokens"], plain["usage"]["prompt_tokens"])
+
+    def test_tool_errors(self):
+        s = self.server
+        cases = [
+            ({"tool_choice": "required"}, "tool_choice"),
+            ({"tools": TOOLS, "tool_choice": {"type": "function", "function": {"name": "x"}}},
+             "tool_choice"),
+            ({"tools": [{"type": "function", "function": {"name": "a b"}}]},
+             "tools[0].function.name"),
+            ({"tools": TOOLS, "tool_choice": "required",
+              "response_format": {"type": "json_object"}}, "response_format"),
+            ({"tools": [{"type": "function", "function": {
+                "name": "f", "parameters": {"type": "object", "properties": {
+                    "n": {"type": "integer", "minimum": 0}}}}}], "tool_choice": "any"},
+             "tools"),
+        ]
+        for extra, param in cases:
+            status, body, _ = s.post(CHAT, {"messages": user("x"), **extra})
+            self.assertEqual(status, 400, body)
+            self.assertEqual(body["error"]["param"], param, body)
+
+    def test_vocabulary_tool_calls_token(self):
+        # A model whose vocabulary has [TOOL_CALLS] as a control token, with
+        # a built-in format that renders no tools: a forced call opens with
+        # that one token.
+        model = os.path.join(self.tmp.name, "tiny-tools.gguf")
+        cli("synth", "--shape", "tiny", "--type", "q8_0", "--seed", "3",
+            "--add-control-token", "[TOOL_CALLS]", model)
+        marker = int(cli("tokenize", "-m", model, "--parse-special", "--no-add-special",
+                         "--text", "[TOOL_CALLS]", "--ids").split()[0])
+        self.assertEqual(marker, 32000)
+        s = Server(model, "--parallel", "1", "--ctx", "2048")
+        try:
+            req = {"messages": user("Weather in Paris?"), "tools": TOOLS, "max_tokens": 300,
+                   "tool_choice": "required", "parallel_tool_calls": False, "seed": 3}
+            status, body, _ = s.post(CHAT, req)
+            self.assertEqual(status, 200, body)
+            self.assertEqual(body["choices"][0]["finish_reason"], "tool_calls", body)
+            self.check_calls(body["choices"][0]["message"]["tool_calls"])
+            plain = s.post(CHAT, {**req, "tool_choice": "none"})[1]
+            self.assertEqual(body["usage"]["prompt_tokens"], plain["usage"]["prompt_tokens"] + 1)
+            events, done = s.stream(CHAT, {**req, "stream": True})
+            self.assertTrue(done)
+            self.assertEqual(events[-1]["choices"][0]["finish_reason"], "tool_calls")
+            # "auto": the model writes the token itself (pushed here), but what
+            # follows is no call, so it all comes back as text.
+            status, body, _ = s.post(CHAT, {**req, "tool_choice": "auto", "max_tokens": 3,
+                                            "logit_bias": {str(marker): 100}})
+            self.assertEqual(status, 200, body)
+            self.assertEqual(body["choices"][0]["message"]["content"], "[TOOL_CALLS]" * 3)
+            self.assertEqual(body["choices"][0]["finish_reason"], "length")
+        finally:
+            self.assertEqual(s.stop(), 0)
+
+    def test_model_without_a_tool_format_refuses_forced_calls(self):
+        # The built-in format of a model without a template renders no tools
+        # and the Llama vocabulary has no [TOOL_CALLS] token.
+        s = Server(self.model, "--parallel", "1")
+        try:
+            status, body, _ = s.post(CHAT, {"messages": user("x"), "tools": TOOLS,
+                                            "tool_choice": "required"})
+            self.assertEqual(status, 400)
+            self.assertEqual(body["error"]["param"], "tool_choice")
+            self.assertIn("[TOOL_CALLS]", body["error"]["message"])
+            status, body, _ = s.post(CHAT, {"messages": user("x"), "tools": TOOLS,
+                                            "max_tokens": 2})
+            self.assertEqual(status, 200, body)
+            self.assertEqual(body["choices"][0]["finish_reason"], "length")
+        finally:
+            self.assertEqual(s.stop(), 0)
 
 
 class LimitsTest(unittest.TestCase):

@@ -241,3 +241,97 @@ describe("mistral client", () => {
     assert.equal(text, whole.choices[0].message.content);
   });
 });
+
+// Tool calls, forced on a random model through Mistral Nemo's template: the
+// arguments must fit the declared parameters (checked here field by field).
+describe("tool calls", () => {
+  const weather = {
+    type: "object", additionalProperties: false, required: ["city", "days"],
+    properties: { city: { type: "string", maxLength: 12 },
+                  unit: { enum: ["celsius", "fahrenheit"] },
+                  days: { type: "integer" } },
+  };
+  const tools = [{ type: "function",
+                   function: { name: "get_weather", description: "Forecast",
+                               parameters: weather } }];
+  let toolServer;
+  const template = join(process.env.AUTAN_TESTDATA ?? "", "templates",
+                        "mistralai-Mistral-Nemo-Instruct-2407.jinja");
+
+  before(async () => {
+    toolServer = await startServer(modelPath, ["--chat-template", template, "--parallel", "2",
+                                               "--ctx", "2048"]);
+  });
+  after(async () => {
+    if (toolServer) assert.equal(await stopServer(toolServer), 0);
+  });
+
+  // `args` (a JSON string) against the weather schema above.
+  function checkWeather(args) {
+    const value = JSON.parse(args);
+    assert.equal(typeof value, "object");
+    for (const key of Object.keys(value)) assert.ok(key in weather.properties, key);
+    for (const key of weather.required) assert.ok(key in value, key);
+    assert.equal(typeof value.city, "string");
+    assert.ok([...value.city].length <= 12);
+    assert.ok(Number.isInteger(value.days));
+    if ("unit" in value) assert.ok(weather.properties.unit.enum.includes(value.unit));
+  }
+
+  function checkCalls(calls) {
+    assert.ok(calls.length >= 1);
+    for (const call of calls) {
+      assert.match(call.id, /^[A-Za-z0-9]{9}$/);
+      assert.equal(call.type, "function");
+      assert.equal(call.function.name, "get_weather");
+      checkWeather(call.function.arguments);
+    }
+  }
+
+  test("openai: tool_choice required, whole and streamed", async () => {
+    const client = new OpenAI({ baseURL: `http://127.0.0.1:${toolServer.port}/v1`,
+                                apiKey: "none", maxRetries: 0 });
+    const params = { model: MODEL, messages: user("Weather in Paris?"), tools,
+                     tool_choice: "required", parallel_tool_calls: false, max_tokens: 300,
+                     seed: 2 };
+    const whole = await client.chat.completions.create(params);
+    const choice = whole.choices[0];
+    assert.equal(choice.finish_reason, "tool_calls");
+    assert.equal(choice.message.content, null);
+    checkCalls(choice.message.tool_calls);
+
+    // The SDK's own accumulation of the streamed deltas.
+    const stream = client.beta.chat.completions.stream({ ...params, stream: true });
+    const argumentDeltas = [];
+    stream.on("tool_calls.function.arguments.delta", (e) => argumentDeltas.push(e.arguments_delta));
+    const streamed = await stream.finalChatCompletion();
+    assert.equal(streamed.choices[0].finish_reason, "tool_calls");
+    checkCalls(streamed.choices[0].message.tool_calls);
+    assert.deepEqual(streamed.choices[0].message.tool_calls.map((c) => c.function),
+                     choice.message.tool_calls.map((c) => c.function));
+    assert.ok(argumentDeltas.length > 1, "the arguments came in pieces");
+  });
+
+  test("mistral: chat.complete with toolChoice any", async () => {
+    const m = new Mistral({ apiKey: "none", serverURL: `http://127.0.0.1:${toolServer.port}` });
+    const r = await m.chat.complete({ model: MODEL, messages: user("Weather in Paris?"), tools,
+                                      toolChoice: "any", parallelToolCalls: false,
+                                      maxTokens: 300, randomSeed: 4 });
+    assert.equal(r.choices[0].finishReason, "tool_calls");
+    const calls = r.choices[0].message.toolCalls;
+    assert.ok(calls.length >= 1);
+    for (const call of calls) {
+      assert.match(call.id, /^[A-Za-z0-9]{9}$/);
+      assert.equal(call.function.name, "get_weather");
+      checkWeather(call.function.arguments);
+    }
+    // The calls go back into the conversation with their result.
+    const next = await m.chat.complete({
+      model: MODEL, maxTokens: 2, tools,
+      messages: [...user("Weather in Paris?"), { role: "assistant", content: "", toolCalls: calls },
+                 { role: "tool", toolCallId: calls[0].id, name: "get_weather",
+                   content: '{"temp": 21}' }],
+    });
+    assert.equal(next.usage.completionTokens, 2);
+  });
+});
