@@ -578,6 +578,31 @@ class ToolsTest(unittest.TestCase):
         finally:
             self.assertEqual(s.stop(), 0)
 
+    def test_llama31_template_calls(self):
+        # Llama 3.1 writes one {"name", "parameters"} object as its reply.
+        template = os.path.join(os.environ["AUTAN_TESTDATA"], "templates",
+                                "meta-llama-Llama-3.1-8B-Instruct.jinja")
+        s = Server(self.model, "--chat-template", template, "--parallel", "1", "--ctx", "2048")
+        try:
+            for seed in (1, 2):
+                status, body, _ = s.post(CHAT, {"messages": user("Add 2 and 3"), "tools": TOOLS,
+                                                "tool_choice": "required", "max_tokens": 300,
+                                                "seed": seed})
+                self.assertEqual(status, 200, body)
+                self.assertEqual(body["choices"][0]["finish_reason"], "tool_calls", body)
+                calls = body["choices"][0]["message"]["tool_calls"]
+                self.assertEqual(len(calls), 1)
+                self.check_calls(calls)
+            # The call goes back through the template with its result.
+            history = user("Add 2 and 3") + [
+                {"role": "assistant", "tool_calls": calls},
+                {"role": "tool", "tool_call_id": calls[0]["id"], "content": "5"}]
+            status, body, _ = s.post(CHAT, {"messages": history, "tools": TOOLS,
+                                            "max_tokens": 1})
+            self.assertEqual(status, 200, body)
+        finally:
+            self.assertEqual(s.stop(), 0)
+
     def test_model_without_a_tool_format_refuses_forced_calls(self):
         # The built-in format of a model without a template renders no tools
         # and the Llama vocabulary has no [TOOL_CALLS] token.

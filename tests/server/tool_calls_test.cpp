@@ -6,8 +6,10 @@
 #include <gtest/gtest.h>
 
 #include <cctype>
+#include <fstream>
 #include <random>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -212,6 +214,51 @@ TEST(ToolCallParser, IdsAreNineLettersOrDigitsAndDiffer) {
     ids.insert(id);
   }
   EXPECT_EQ(ids.size(), 1000u);
+}
+
+// --- which format a model speaks ---
+
+Tokenizer SmallVocab(bool with_marker) {
+  VocabSpec spec;
+  spec.model = "llama";
+  spec.tokens = {"<unk>", "<s>", "</s>", "\xE2\x96\x81", "a", "[", "]"};
+  spec.token_types = {2, 3, 3, 1, 1, 1, 1};
+  if (with_marker) {
+    spec.tokens.push_back("[TOOL_CALLS]");
+    spec.token_types.push_back(static_cast<int32_t>(TokenType::kControl));
+  }
+  Result<Tokenizer> t = Tokenizer::Create(std::move(spec));
+  EXPECT_TRUE(t.ok());
+  return std::move(t).value();
+}
+
+std::string Template(const char* name) {
+  std::ifstream in(std::string(AUTAN_TESTDATA) + "/templates/" + name);
+  EXPECT_TRUE(in) << name;
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+TEST(DetectToolSyntax, FromTheTemplateOrTheVocabulary) {
+  const Tokenizer plain = SmallVocab(false);
+  const ToolSyntax nemo =
+      DetectToolSyntax(Template("mistralai-Mistral-Nemo-Instruct-2407.jinja"), plain);
+  EXPECT_EQ(nemo.dialect, ToolDialect::kMistral);
+  EXPECT_EQ(nemo.marker, "[TOOL_CALLS]");
+  EXPECT_EQ(nemo.marker_token, -1);  // written as text
+  EXPECT_EQ(DetectToolSyntax(Template("meta-llama-Llama-3.1-8B-Instruct.jinja"), plain).dialect,
+            ToolDialect::kLlama3Json);
+  for (const char* other : {"Qwen-Qwen2.5-7B-Instruct.jinja", "google-gemma-2-2b-it.jinja",
+                            "microsoft-Phi-3.5-mini-instruct.jinja"}) {
+    EXPECT_EQ(DetectToolSyntax(Template(other), plain).dialect, ToolDialect::kNone) << other;
+  }
+  EXPECT_EQ(DetectToolSyntax("", plain).dialect, ToolDialect::kNone);
+
+  const Tokenizer mistral = SmallVocab(true);
+  const ToolSyntax builtin = DetectToolSyntax("", mistral);
+  EXPECT_EQ(builtin.dialect, ToolDialect::kMistral);
+  EXPECT_EQ(builtin.marker_token, 7);
 }
 
 // --- the forcing schema ---
