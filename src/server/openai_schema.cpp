@@ -493,8 +493,10 @@ std::vector<Json> ChatDeltaChunks(const ResponseMeta& meta, const ChoiceDelta& d
                                   bool with_logprobs, bool include_usage) {
   // One delta per chunk, as OpenAI streams them: the text, then each call's
   // head ({index, id, type, function: {name, arguments: ""}}) and argument
-  // fragments ({index, function: {arguments}}). The logprobs go with the
-  // first chunk, the finish_reason with the last.
+  // fragments ({index, function: {name: "", arguments}}: the empty name keeps
+  // clients that require one in every delta, like Mistral's, working, and
+  // those that concatenate names unchanged). The logprobs go with the first
+  // chunk, the finish_reason with the last.
   std::vector<Json> deltas;
   if (!d.text.empty() || (d.tool_calls.empty() && d.finish_reason.empty())) {
     deltas.push_back({{"content", d.text}});
@@ -506,7 +508,7 @@ std::vector<Json> ChatDeltaChunks(const ResponseMeta& meta, const ChoiceDelta& d
       call["type"] = "function";
       call["function"] = {{"name", t.name}, {"arguments", t.arguments}};
     } else {
-      call["function"] = {{"arguments", t.arguments}};
+      call["function"] = {{"name", ""}, {"arguments", t.arguments}};
     }
     deltas.push_back({{"tool_calls", Json::array({std::move(call)})}});
   }

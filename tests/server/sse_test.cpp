@@ -78,8 +78,10 @@ TEST(Sse, ToolCallDeltasOnePerChunk) {
   EXPECT_EQ(chunks[0]["choices"][0]["delta"], Json::parse(R"({"content": "Sure."})"));
   EXPECT_EQ(chunks[1]["choices"][0]["delta"], Json::parse(R"({"tool_calls": [{"index": 0,
       "id": "abcDEF123", "type": "function", "function": {"name": "f", "arguments": ""}}]})"));
-  EXPECT_EQ(chunks[2]["choices"][0]["delta"],
-            Json::parse(R"({"tool_calls": [{"index": 0, "function": {"arguments": "{\"a\""}}]})"));
+  EXPECT_EQ(
+      chunks[2]["choices"][0]["delta"],
+      Json::parse(
+          R"({"tool_calls": [{"index": 0, "function": {"name": "", "arguments": "{\"a\""}}]})"));
   EXPECT_EQ(chunks[3]["choices"][0]["delta"]["tool_calls"][0]["function"]["arguments"], ": 1}");
   for (size_t i = 0; i < 3; ++i) EXPECT_TRUE(chunks[i]["choices"][0]["finish_reason"].is_null());
   EXPECT_EQ(chunks[3]["choices"][0]["finish_reason"], "tool_calls");

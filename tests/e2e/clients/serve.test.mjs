@@ -325,6 +325,26 @@ describe("tool calls", () => {
       assert.equal(call.function.name, "get_weather");
       checkWeather(call.function.arguments);
     }
+    // Streamed: the deltas put together give the same calls.
+    const streamed = new Map();
+    let finish;
+    for await (const event of await m.chat.stream({ model: MODEL, messages: user("Weather in Paris?"),
+                                                    tools, toolChoice: "any",
+                                                    parallelToolCalls: false, maxTokens: 300,
+                                                    randomSeed: 4 })) {
+      const choice = event.data.choices[0];
+      finish = choice.finishReason ?? finish;
+      for (const d of choice.delta.toolCalls ?? []) {
+        const call = streamed.get(d.index) ?? { id: d.id, name: "", arguments: "" };
+        call.name += d.function.name;
+        call.arguments += d.function.arguments;
+        streamed.set(d.index, call);
+      }
+    }
+    assert.equal(finish, "tool_calls");
+    assert.deepEqual([...streamed.values()].map((c) => [c.name, JSON.parse(c.arguments)]),
+                     calls.map((c) => [c.function.name, typeof c.function.arguments === "string"
+                       ? JSON.parse(c.function.arguments) : c.function.arguments]));
     // The calls go back into the conversation with their result.
     const next = await m.chat.complete({
       model: MODEL, maxTokens: 2, tools,
