@@ -160,6 +160,7 @@ export const en = {
   'admin.more': 'Older entries',
   'admin.noAudit': 'No entry.',
   'admin.forbidden': 'This page is for administrators.',
+  'admin.actions': 'Actions',
 
   'common.cancel': 'Cancel',
   'common.confirm': 'Confirm',
@@ -338,6 +339,7 @@ export const fr: Dictionary = {
   'admin.more': 'Entrées plus anciennes',
   'admin.noAudit': 'Aucune entrée.',
   'admin.forbidden': 'Cette page est réservée aux administrateurs.',
+  'admin.actions': 'Actions',
 
   'common.cancel': 'Annuler',
   'common.confirm': 'Confirmer',
