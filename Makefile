@@ -3,7 +3,7 @@
 JOBS ?= $(shell nproc)
 DEMO_MODEL ?= build/demo-small-q8_0.gguf
 
-.PHONY: setup build test test-release test-asan serve clean format
+.PHONY: setup build test test-release test-asan serve clean format web web-test
 
 setup:
 	./scripts/setup.sh
@@ -28,6 +28,15 @@ $(DEMO_MODEL): build
 serve: build $(DEMO_MODEL)
 	@echo "autan: starting the API on http://127.0.0.1:8080 (OpenAI/Mistral base URL http://127.0.0.1:8080/v1); Ctrl-C stops it"
 	./build/release/autan serve -m $(DEMO_MODEL) --host 127.0.0.1 --port 8080
+
+# The chat web app (web/): a production build into web/dist (embedded into the
+# binary by the server build), and its unit tests. `make test` runs them too,
+# through CTest (web.unit).
+web: setup
+	npm --prefix web run build
+
+web-test: setup
+	npm --prefix web test
 
 format:
 	git ls-files '*.cpp' '*.h' | xargs clang-format -i

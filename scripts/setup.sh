@@ -41,3 +41,11 @@ if [ ! -d "$clients/node_modules" ]; then
   echo "setup: installing the API client SDKs for the end-to-end tests"
   npm ci --prefix "$clients" --no-audit --no-fund
 fi
+
+# The web app's build and test tools (Svelte, Vite, vitest), at the versions
+# web/package-lock.json pins; `make web` builds the app into web/dist.
+web="$(dirname "$0")/../web"
+if [ ! -d "$web/node_modules" ]; then
+  echo "setup: installing the web app's build tools"
+  npm ci --prefix "$web" --no-audit --no-fund
+fi
