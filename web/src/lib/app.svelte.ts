@@ -44,6 +44,8 @@ export class App {
   notice = $state('');
   confirmRequest = $state<ConfirmRequest | null>(null);
   drawerOpen = $state(false);
+  /** Text the composer gets back when a message could not be sent at all. */
+  restoredDraft = $state('');
   /** Screen readers hear this once an answer is complete (the answer itself is aria-busy meanwhile). */
   liveStatus = $state('');
 
@@ -277,7 +279,12 @@ export class App {
       navigate(`/c/${conv.id}`);
     }
     this.messages.push(pending('user', text));
-    await this.run({ kind: 'send', conversationId: conv.id, content: text });
+    const committed = await this.run({ kind: 'send', conversationId: conv.id, content: text });
+    if (!committed) {
+      // The server never stored it (refused, busy, offline): give the text back.
+      this.messages = this.messages.filter((m) => m.id !== pendingId);
+      this.restoredDraft = text;
+    }
   }
 
   async regenerate(): Promise<void> {
@@ -302,16 +309,19 @@ export class App {
     this.controller = null;
   }
 
-  private async run(req: GenerationRequest): Promise<void> {
+  /** Streams one generation; resolves to whether the server committed the user message. */
+  private async run(req: GenerationRequest): Promise<boolean> {
     const controller = new AbortController();
     this.controller = controller;
     this.streaming = true;
     this.streamError = '';
     this.liveStatus = t('chat.generating');
     let answer: Message | null = null;
+    let committed = req.kind === 'regenerate';
     try {
       for await (const ev of generate(req, loadParams(req.conversationId), controller.signal)) {
         if (ev.type === 'user') {
+          committed = true;
           const i = this.messages.findIndex((m) => m.id === ev.message.id || m.id === pendingId);
           if (i >= 0) this.messages[i] = ev.message;
           else this.messages.push(ev.message);
@@ -337,13 +347,13 @@ export class App {
       if (controller.signal.aborted) {
         if (answer) answer.status = 'incomplete';
       } else if (e instanceof ApiError && e.status === 401) {
-        return;
+        return committed;
       } else {
         this.streamError = t('chat.error', { message: e instanceof Error ? e.message : String(e) });
       }
     } finally {
       if (answer && answer.status === 'streaming') answer.status = 'incomplete';
-      this.messages = this.messages.filter((m) => m.id !== pendingId || m.content !== '');
+      this.messages = this.messages.filter((m) => m.id !== pendingId || m.role === 'user' || m.content !== '');
       if (this.controller === controller) this.controller = null;
       this.streaming = false;
       this.liveStatus = t('chat.answerDone');
@@ -352,6 +362,8 @@ export class App {
     await this.loadConversations();
     const fresh = this.conversations.find((c) => c.id === req.conversationId);
     if (fresh && this.current?.id === fresh.id) this.current = fresh;
+    // A stop before the first event may still have reached the server: keep the message then.
+    return committed || controller.signal.aborted;
   }
 }
 

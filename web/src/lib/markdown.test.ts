@@ -159,9 +159,10 @@ describe('markdown sanitizing', () => {
     expect(styled.some((e) => e.style.color === 'red')).toBe(true);
   });
 
-  it('drops styles outside KaTeX and forged data-kstyle', () => {
-    const html = sanitize('<span style="color:red" data-kstyle="position:fixed">x</span>');
-    expect(html).toBe('<span>x</span>');
+  it('drops style attributes, data-kstyle outside KaTeX and unsafe declarations', () => {
+    expect(sanitize('<span style="color:red" data-kstyle="color:red">x</span>')).toBe('<span>x</span>');
+    const kept = sanitize('<span class="katex"><span data-kstyle="position:fixed;top:0;background:url(https://x.example/a);content:\'x\';height:1em">x</span></span>');
+    expect(kept).toContain('data-kstyle="top:0;height:1em"');
   });
 
   it('detects math and code', () => {

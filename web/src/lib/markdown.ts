@@ -7,7 +7,9 @@
 // referrer; images become links (no remote fetch, no tracking pixel); then
 // DOMPurify removes any script, event handler or dangerous URL that got
 // through. KaTeX's inline styles would be refused by the CSP (style-src
-// 'self'), so they travel as data-kstyle, filtered, and applyMathStyles()
+// 'self'; even parsing them in DOMPurify's inert document reports a
+// violation), so renderMath() renames them to data-kstyle, the sanitizer
+// keeps them only inside KaTeX output and filtered, and applyMathStyles()
 // sets them through the CSSOM, which the CSP allows.
 import { Marked, type Tokens, type TokenizerAndRendererExtension } from 'marked';
 import DOMPurify, { type DOMPurify as Purifier } from 'dompurify';
@@ -86,7 +88,9 @@ function renderMath(tex: string, display: boolean): string {
     maxSize: 20,
     maxExpand: 500,
   });
-  return display ? `<div class="math-display">${html}</div>` : html;
+  // KaTeX escapes attribute values, so a style value never holds a raw quote.
+  const styled = html.replace(/ style="([^"]*)"/g, ' data-kstyle="$1"');
+  return display ? `<div class="math-display">${styled}</div>` : styled;
 }
 
 const blockMath: TokenizerAndRendererExtension = {
@@ -180,6 +184,8 @@ function filterMathStyle(style: string): string {
     const value = decl.slice(colon + 1).trim();
     if (!mathStyleProps.has(prop)) continue;
     if (!/^[\w.#%+\-, ()]+$/.test(value) || /url|expression|var|attr|image/i.test(value)) continue;
+    // Never fixed or sticky: math must not cover the rest of the page.
+    if (prop === 'position' && value !== 'relative' && value !== 'absolute') continue;
     out.push(`${prop}:${value}`);
   }
   return out.join(';');
@@ -193,14 +199,12 @@ function getPurifier(): Purifier {
   p.addHook('beforeSanitizeAttributes', (node) => {
     if (node.nodeType !== 1) return;
     const el = node as Element;
-    el.removeAttribute('data-kstyle');
-    const style = el.getAttribute('style');
-    if (style === null) return;
     el.removeAttribute('style');
-    if (el.closest('.katex')) {
-      const kept = filterMathStyle(style);
-      if (kept) el.setAttribute('data-kstyle', kept);
-    }
+    const style = el.getAttribute('data-kstyle');
+    if (style === null) return;
+    el.removeAttribute('data-kstyle');
+    const kept = el.closest('.katex') ? filterMathStyle(style) : '';
+    if (kept) el.setAttribute('data-kstyle', kept);
   });
   p.addHook('afterSanitizeAttributes', (node) => {
     if (node.nodeType !== 1 || (node as Element).tagName !== 'A') return;
