@@ -176,6 +176,7 @@ export const en = {
   'shortcuts.newChat': 'New chat',
   'shortcuts.focus': 'Focus the message box',
   'shortcuts.stop': 'Stop generating',
+  'shortcuts.escKey': 'Esc',
 } as const;
 
 export type Key = keyof typeof en;
@@ -355,6 +356,7 @@ export const fr: Dictionary = {
   'shortcuts.newChat': 'Nouvelle discussion',
   'shortcuts.focus': 'Aller à la zone de message',
   'shortcuts.stop': 'Arrêter la génération',
+  'shortcuts.escKey': 'Échap',
 };
 
 export type Lang = 'en' | 'fr';
