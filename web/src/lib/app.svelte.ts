@@ -15,6 +15,7 @@ import {
   type Message,
   type User,
 } from './api';
+import { parseExport } from './exportfile';
 import { adoptDraftParams, forgetParams, loadParams } from './settings';
 import { navigate } from './router.svelte';
 import { t } from './locale.svelte';
@@ -377,23 +378,6 @@ function titleFrom(text: string): string {
   const line = text.split('\n').find((l) => l.trim()) ?? text;
   const clean = line.trim().replace(/\s+/g, ' ');
   return clean.length > 60 ? `${clean.slice(0, 57)}…` : clean;
-}
-
-/** Validates an export file (ours, or hand-made) before sending it back to the server. */
-export function parseExport(text: string): ExportFile {
-  const data = JSON.parse(text);
-  if (!data || data.version !== 1 || typeof data.conversation !== 'object' || !Array.isArray(data.messages)) {
-    throw new Error('not an export');
-  }
-  const messages = data.messages.map((m: unknown) => {
-    const msg = m as { role?: unknown; content?: unknown };
-    if (!['user', 'assistant', 'system'].includes(String(msg.role)) || typeof msg.content !== 'string') {
-      throw new Error('bad message');
-    }
-    return { role: String(msg.role), content: msg.content };
-  });
-  const title = typeof data.conversation.title === 'string' ? data.conversation.title : '';
-  return { version: 1, conversation: { title }, messages };
 }
 
 const key = Symbol('app');
