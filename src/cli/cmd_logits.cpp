@@ -1,5 +1,6 @@
 // autan logits: raw logits of every position for a list of token ids, as
-// float32 [n_tokens][n_vocab]; what the reference comparisons read.
+// float32 [n_tokens][n_vocab], or with --embedding the list's embedding as
+// float32 [dim]; what the reference comparisons read.
 #include <cstdio>
 #include <thread>
 
@@ -15,6 +16,7 @@ CommandFn AddLogitsCommand(CLI::App& app) {
     int threads = static_cast<int>(std::thread::hardware_concurrency());
     int32_t batch = 512;
     std::string kv_type = "f16";
+    bool embedding = false;
   };
   auto f = std::make_shared<Flags>();
   CLI::App* cmd =
@@ -27,6 +29,9 @@ CommandFn AddLogitsCommand(CLI::App& app) {
   cmd->add_option("-b,--batch", f->batch, "Tokens per forward call")->check(CLI::Range(1, 65536));
   cmd->add_option("--kv-type", f->kv_type, "KV cache type: f16 or q8_0")
       ->check(CLI::IsMember({"f16", "q8_0"}));
+  cmd->add_flag("--embedding", f->embedding,
+                "Write the embedding instead: the mean of the final normalized hidden states, "
+                "unit length (float32, [dim])");
   return [f] {
     std::vector<int32_t> ids;
     if (!ParseIdList(f->tokens, ids) || ids.empty()) {
@@ -42,7 +47,8 @@ CommandFn AddLogitsCommand(CLI::App& app) {
                          .max_batch = f->batch,
                          .kv_type = ParseKvType(f->kv_type).value()});
     if (!session.ok()) return Report(session.error().message, kExitBadInput);
-    Result<std::vector<float>> logits = (*session)->EvalAll(ids);
+    Result<std::vector<float>> logits =
+        f->embedding ? (*session)->Embed(ids) : (*session)->EvalAll(ids);
     if (!logits.ok()) return Report(logits.error().message, kExitBadInput);
     FILE* out = std::fopen(f->out.c_str(), "wb");
     if (out == nullptr) return Report(f->out + ": cannot open for writing", kExitFailure);

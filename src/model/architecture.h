@@ -19,7 +19,10 @@ struct ForwardArgs {
   std::span<const KvCacheView> caches;
   ForwardScratch& scratch;
   ThreadPool& pool;
-  float* logits;  // [number of tokens with want_logits][n_vocab], in batch order
+  float* logits;  // [number of tokens with want_logits][n_vocab], in batch order; may be null
+  // [number of tokens with want_logits][dim]: their final hidden states after
+  // the output norm (what embeddings pool); null when not wanted.
+  float* hidden = nullptr;
 };
 
 class Architecture {

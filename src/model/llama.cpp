@@ -143,7 +143,7 @@ class Llama final : public Architecture {
       kernels::Add(s.x.data(), s.out.data(), n * c_.dim);
     }
 
-    // Logits only for the tokens that asked for them (usually the last one).
+    // Outputs only for the tokens that asked for them (usually the last one).
     size_t m = 0;
     for (size_t t = 0; t < n; ++t) {
       if (!a.batch.want_logits[t]) continue;
@@ -151,7 +151,8 @@ class Llama final : public Architecture {
                        c_.norm_eps);
       ++m;
     }
-    if (m > 0) MatMul(w_.output, s.xb.data(), m, a.logits, a);
+    if (a.hidden != nullptr) std::copy_n(s.xb.data(), m * c_.dim, a.hidden);
+    if (m > 0 && a.logits != nullptr) MatMul(w_.output, s.xb.data(), m, a.logits, a);
   }
 
  private:

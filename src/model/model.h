@@ -30,11 +30,13 @@ class Model {
   const gguf::File& file() const { return file_; }
 
   // Runs the batch through the network, appending each token's keys and
-  // values to its sequence's cache, and writes logits for the tokens that
-  // want them. Thread-safe: concurrent calls need distinct scratch and caches.
+  // values to its sequence's cache, and writes logits (unless `logits` is
+  // null) and normalized final hidden states (if `hidden` is given) for the
+  // tokens that want them. Thread-safe: concurrent calls need distinct
+  // scratch and caches.
   void Forward(const Batch& batch, std::span<const KvCacheView> caches, ForwardScratch& scratch,
-               ThreadPool& pool, float* logits) const {
-    arch_->Forward({batch, caches, scratch, pool, logits});
+               ThreadPool& pool, float* logits, float* hidden = nullptr) const {
+    arch_->Forward({batch, caches, scratch, pool, logits, hidden});
   }
 
  private:

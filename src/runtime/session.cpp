@@ -1,6 +1,7 @@
 #include "runtime/session.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace autan {
 
@@ -76,6 +77,37 @@ Result<std::vector<float>> Session::EvalAll(std::span<const int32_t> tokens) {
   std::vector<float> logits(tokens.size() * static_cast<size_t>(model_->config().n_vocab));
   Run(tokens, true, logits.data());
   return logits;
+}
+
+Result<std::vector<float>> Session::Embed(std::span<const int32_t> tokens) {
+  if (tokens.empty()) return Fail("nothing to embed");
+  n_past_ = 0;
+  AUTAN_TRY(Check(tokens));
+  const size_t dim = static_cast<size_t>(model_->config().dim);
+  hidden_.resize(static_cast<size_t>(options_.max_batch) * dim);
+  std::vector<double> sum(dim, 0.0);  // double: long inputs add thousands of rows
+  const KvCacheView view = cache_.view();
+  for (size_t start = 0; start < tokens.size(); start += options_.max_batch) {
+    const size_t end = std::min(tokens.size(), start + options_.max_batch);
+    batch_.Clear();
+    for (size_t i = start; i < end; ++i) {
+      batch_.Add(tokens[i], n_past_ + static_cast<int32_t>(i - start), 0, true);
+    }
+    model_->Forward(batch_, std::span(&view, 1), scratch_, pool_, nullptr, hidden_.data());
+    for (size_t r = 0; r < end - start; ++r) {
+      for (size_t j = 0; j < dim; ++j) sum[j] += hidden_[r * dim + j];
+    }
+    n_past_ += static_cast<int32_t>(end - start);
+  }
+  double norm = 0.0;
+  for (double v : sum) norm += v * v;
+  norm = std::sqrt(norm);
+  // The mean's 1/n cancels in the normalization; an all-zero state stays zero.
+  std::vector<float> out(dim, 0.0f);
+  if (norm > 0.0) {
+    for (size_t j = 0; j < dim; ++j) out[j] = static_cast<float>(sum[j] / norm);
+  }
+  return out;
 }
 
 }  // namespace autan

@@ -29,6 +29,10 @@ class Session {
   Result<std::span<const float>> Eval(std::span<const int32_t> tokens);
   // Appends tokens and returns logits for every one of them, [n][n_vocab].
   Result<std::vector<float>> EvalAll(std::span<const int32_t> tokens);
+  // The embedding of `tokens` on their own (the session starts over): the
+  // mean of their final normalized hidden states, scaled to unit L2 norm,
+  // [dim]. No logits are computed.
+  Result<std::vector<float>> Embed(std::span<const int32_t> tokens);
 
   void Reset() { n_past_ = 0; }
   // Forgets every position from n on, so a conversation can continue from a
@@ -54,6 +58,7 @@ class Session {
   Batch batch_;
   ForwardScratch scratch_;
   std::vector<float> logits_;
+  std::vector<float> hidden_;  // [max_batch][dim], for Embed
 };
 
 }  // namespace autan

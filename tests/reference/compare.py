@@ -4,8 +4,11 @@
 Usage:
   compare.py --model M.gguf --tokens 1,2,3 --actual autan_logits.bin
              [--sliding-window N] [--tol-rel 1e-4] [--min-top1 1.0]
+  compare.py --embedding --model M.gguf --tokens 1,2,3 --actual autan_embedding.bin
+             [--tol-rel 1e-4] [--min-cos 0.9999]
 
---actual is raw float32 little-endian [n_tokens][n_vocab].
+--actual is raw float32 little-endian [n_tokens][n_vocab], or [dim] for an
+embedding (mean of the final normed hidden states, unit length).
 Exit 0 on pass, 1 on mismatch, 2 if the reference itself cannot run.
 """
 
@@ -50,6 +53,24 @@ def compare(ref, actual, tol_rel, min_top1):
     return ok, line
 
 
+def compare_embedding(ref, actual, tol_rel, min_cos):
+    """Embeddings: elementwise error over the reference's spread, direction and unit length."""
+    if actual.shape != ref.shape:
+        return False, "FAIL shape mismatch: actual %s vs reference %s" % (actual.shape, ref.shape)
+    if not np.all(np.isfinite(actual)):
+        return False, "FAIL actual embedding contains non-finite values"
+    max_abs = float(np.max(np.abs(actual - ref)))
+    std = float(np.std(ref))
+    rel = max_abs / std if std > 0 else (0.0 if max_abs == 0 else float("inf"))
+    norm = float(np.linalg.norm(actual))
+    cos = float(actual @ ref / (norm * np.linalg.norm(ref))) if norm > 0 else 0.0
+    ok = rel <= tol_rel and cos >= min_cos and abs(norm - 1.0) <= 1e-4
+    line = ("%s max_abs_err=%.6g rel_err=%.6g (tol %.3g, ref std %.6g) cosine=%.8f (min %.8g) "
+            "norm=%.7f" % ("PASS" if ok else "FAIL", max_abs, rel, tol_rel, std, cos, min_cos,
+                           norm))
+    return ok, line
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description="check engine logits against the reference")
     ap.add_argument("--model", required=True)
@@ -60,11 +81,16 @@ def main(argv=None):
                     help="max |actual-ref| / std(ref) allowed")
     ap.add_argument("--min-top1", type=float, default=1.0,
                     help="min fraction of non-tied positions whose argmax agrees")
+    ap.add_argument("--embedding", action="store_true",
+                    help="--actual is the embedding of the tokens, float32 [dim]")
+    ap.add_argument("--min-cos", type=float, default=0.9999,
+                    help="embeddings: min cosine similarity to the reference")
     args = ap.parse_args(argv)
 
     try:
         tokens = reference.parse_tokens(args.tokens)
-        ref = reference.run_reference(args.model, tokens, args.sliding_window)
+        run = reference.run_embedding if args.embedding else reference.run_reference
+        ref = run(args.model, tokens, args.sliding_window)
     except (reference.ReferenceError, OSError) as e:
         print("compare: reference error: %s" % e, file=sys.stderr)
         return 2
@@ -75,10 +101,13 @@ def main(argv=None):
         print("FAIL cannot read %s: %s" % (args.actual, e))
         return 1
     if flat.size != ref.size:
-        print("FAIL shape mismatch: actual has %d floats, reference is %d x %d = %d"
-              % (flat.size, ref.shape[0], ref.shape[1], ref.size))
+        print("FAIL shape mismatch: actual has %d floats, reference has %s = %d"
+              % (flat.size, "x".join(map(str, ref.shape)), ref.size))
         return 1
-    ok, line = compare(ref, flat.reshape(ref.shape), args.tol_rel, args.min_top1)
+    if args.embedding:
+        ok, line = compare_embedding(ref, flat, args.tol_rel, args.min_cos)
+    else:
+        ok, line = compare(ref, flat.reshape(ref.shape), args.tol_rel, args.min_top1)
     print(line)
     return 0 if ok else 1
 

@@ -2,9 +2,11 @@
 """Independent float64 NumPy reference for the Llama/Mistral forward pass.
 
 Usage:
-  reference.py MODEL.gguf --tokens 1,415,2936 [--sliding-window N] --out logits.bin
+  reference.py MODEL.gguf --tokens 1,415,2936 [--sliding-window N] [--embedding] --out F.bin
 
-Writes float32 little-endian logits, shape [n_tokens][n_vocab], no header.
+Writes float32 little-endian logits, shape [n_tokens][n_vocab], no header;
+with --embedding the mean of the final normed hidden states, L2-normalized,
+shape [dim].
 Only the standard library and numpy are used, so the oracle shares no code
 with the engine it checks.
 """
@@ -417,6 +419,24 @@ def _bias(g, name, size):
 
 def forward(g, tokens, sliding_window=None):
     """float64 logits of shape (len(tokens), n_vocab)."""
+    hidden, w_out = _final_states(g, tokens, sliding_window)
+    return hidden @ w_out.T
+
+
+def hidden_states(g, tokens, sliding_window=None):
+    """float64 final hidden states after the output norm, (len(tokens), dim)."""
+    return _final_states(g, tokens, sliding_window)[0]
+
+
+def embedding(g, tokens, sliding_window=None):
+    """Mean over the tokens of the final normed hidden states, L2-normalized, (dim,)."""
+    mean = hidden_states(g, tokens, sliding_window).mean(axis=0)
+    norm = np.linalg.norm(mean)
+    return mean / norm if norm > 0 else mean
+
+
+def _final_states(g, tokens, sliding_window):
+    """(rmsnorm(x) * output_norm for every token, the output matrix)."""
     c = read_config(g)
     window = c.sliding_window if sliding_window is None else int(sliding_window)
     if "token_embd.weight" not in g.tensors:
@@ -466,11 +486,15 @@ def forward(g, tokens, sliding_window=None):
         w_out = _weight(g, "output.weight", (n_vocab, c.dim))
     else:
         w_out = emb                                     # tied embeddings
-    return (rmsnorm(x, c.eps) * out_norm) @ w_out.T
+    return rmsnorm(x, c.eps) * out_norm, w_out
 
 
 def run_reference(model_path, tokens, sliding_window=None):
     return forward(load_gguf(model_path), tokens, sliding_window)
+
+
+def run_embedding(model_path, tokens, sliding_window=None):
+    return embedding(load_gguf(model_path), tokens, sliding_window)
 
 
 def parse_tokens(text):
@@ -490,18 +514,21 @@ def main(argv=None):
     ap.add_argument("--sliding-window", type=int, default=None,
                     help="override llama.attention.sliding_window (0 = none)")
     ap.add_argument("--out", required=True, help="output file: float32 [n_tokens][n_vocab]")
+    ap.add_argument("--embedding", action="store_true",
+                    help="write the embedding instead: float32 [dim]")
     args = ap.parse_args(argv)
     try:
         tokens = parse_tokens(args.tokens)
-        logits = run_reference(args.model, tokens, args.sliding_window)
-        logits.astype("<f4").tofile(args.out)
+        run = run_embedding if args.embedding else run_reference
+        out = run(args.model, tokens, args.sliding_window)
+        out.astype("<f4").tofile(args.out)
     except (ReferenceError, OSError) as e:
         print("reference: error: %s" % e, file=sys.stderr)
         return 2
     except (ValueError, TypeError) as e:
         print("reference: error: malformed model: %s" % e, file=sys.stderr)
         return 2
-    print("reference: %d tokens x %d vocab -> %s" % (logits.shape[0], logits.shape[1], args.out),
+    print("reference: %d tokens -> %s %s" % (len(tokens), "x".join(map(str, out.shape)), args.out),
           file=sys.stderr)
     return 0
 
