@@ -371,7 +371,7 @@ std::vector<int32_t> Tokenizer::Encode(std::string_view text, const EncodeOption
         after_special = true;
         continue;
       }
-      std::string raw = t.add_space_prefix && after_special ? " " : "";
+      std::string raw = t.add_space_prefix && options.space_prefix && after_special ? " " : "";
       raw.append(text.substr(fragment.begin, fragment.size));
       tokenizer_internal::SpmEncode(t.index, ReplaceAll(raw, " ", kSpaceEscape), t.unk, out);
       after_special = false;

@@ -23,6 +23,9 @@ namespace autan {
 struct EncodeOptions {
   bool add_special = true;     // BOS/EOS as the vocabulary asks (add_bos, add_eos)
   bool parse_special = false;  // text such as "<s>" or "[INST]" becomes its control token
+  // SentencePiece: the space the vocabulary puts before text (add_space_prefix).
+  // Off for text that continues other text, as Mistral encodes a FIM suffix.
+  bool space_prefix = true;
 };
 
 struct DecodeOptions {
