@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -13,20 +14,37 @@
 
 namespace autan::server {
 
+// Per-minute budgets; unset: the server's defaults (--rate-limit-rpm/-tpm).
+// 0 means no limit.
+struct KeyLimits {
+  std::optional<int64_t> rpm;  // requests per minute
+  std::optional<int64_t> tpm;  // tokens per minute (prompt + completion)
+};
+
+struct ApiKey {
+  std::array<uint8_t, 32> hash;
+  std::string label;
+  KeyLimits limits;
+};
+
 class ApiKeys {
  public:
-  // Lines: a 64-digit hex hash, then optionally white space and a label;
-  // blank lines and lines starting with '#' are skipped. Errors name the line.
+  // Lines: a 64-digit hex hash, then optionally white space and words: the
+  // words rpm=N and tpm=N set the key's limits, the others form its label.
+  // Blank lines and lines starting with '#' are skipped. Errors name the line.
+  //   9f86d0...0f00a08  ci pipeline  rpm=60 tpm=100000
   static Result<ApiKeys> Parse(std::string_view text, std::string_view source);
   static Result<ApiKeys> Load(const std::string& path);
 
-  // True when `authorization` is "Bearer KEY" for a listed key. Takes the
-  // same time whichever key (if any) matches.
-  bool Check(std::string_view authorization) const;
-  size_t size() const { return hashes_.size(); }
+  // The index of the listed key that `authorization` ("Bearer KEY") names.
+  // Takes the same time whichever key (if any) matches.
+  std::optional<size_t> Find(std::string_view authorization) const;
+  bool Check(std::string_view authorization) const { return Find(authorization).has_value(); }
+  const ApiKey& key(size_t index) const { return keys_[index]; }
+  size_t size() const { return keys_.size(); }
 
  private:
-  std::vector<std::array<uint8_t, 32>> hashes_;
+  std::vector<ApiKey> keys_;
 };
 
 // The line to put in the keys file for `key`.

@@ -55,6 +55,32 @@ TEST(ApiKeys, RejectsMalformedLinesByNumber) {
   EXPECT_FALSE(ApiKeys::Parse(std::string(64, 'g'), "k").ok());
 }
 
+TEST(ApiKeys, LabelsAndPerKeyLimits) {
+  const std::string file = KeyFileLine("sk-a") + "  ci pipeline  rpm=60 tpm=100000\n" +
+                           KeyFileLine("sk-b") + "\ttpm=0\n" + KeyFileLine("sk-c") + "\n";
+  Result<ApiKeys> keys = ApiKeys::Parse(file, "keys.txt");
+  ASSERT_TRUE(keys.ok()) << keys.error().message;
+  ASSERT_EQ(keys->size(), 3u);
+  EXPECT_EQ(keys->Find("Bearer sk-a"), 0u);
+  EXPECT_EQ(keys->Find("Bearer sk-b"), 1u);
+  EXPECT_EQ(keys->Find("Bearer sk-c"), 2u);
+  EXPECT_EQ(keys->Find("Bearer sk-d"), std::nullopt);
+  EXPECT_EQ(keys->key(0).label, "ci pipeline");
+  EXPECT_EQ(keys->key(0).limits.rpm, 60);
+  EXPECT_EQ(keys->key(0).limits.tpm, 100000);
+  EXPECT_EQ(keys->key(1).label, "");
+  EXPECT_EQ(keys->key(1).limits.rpm, std::nullopt);  // the server's default
+  EXPECT_EQ(keys->key(1).limits.tpm, 0);             // explicitly unlimited
+  EXPECT_EQ(keys->key(2).limits.rpm, std::nullopt);
+
+  for (const char* bad : {"rpm=", "rpm=-1", "tpm=1e6", "rpm=12x", "tpm=9999999999999999"}) {
+    Result<ApiKeys> k = ApiKeys::Parse("# x\n" + KeyFileLine("sk-a") + " " + bad + "\n", "k.txt");
+    ASSERT_FALSE(k.ok()) << bad;
+    EXPECT_NE(k.error().message.find("k.txt:2"), std::string::npos) << k.error().message;
+    EXPECT_NE(k.error().message.find(bad), std::string::npos) << k.error().message;
+  }
+}
+
 TEST(Auth, LoopbackHosts) {
   EXPECT_TRUE(IsLoopbackHost("127.0.0.1"));
   EXPECT_TRUE(IsLoopbackHost("127.1.2.3"));
