@@ -38,6 +38,25 @@ CommandFn AddServeCommand(CLI::App& app) {
   cmd->add_option("--model-id", o->model_id, "Model name in the API (default: the file name)");
   cmd->add_option("--chat-template", o->chat_template,
                   "Built-in chat format name or Jinja file (default: the model's template)");
+  cmd->add_option("--rate-limit-rpm", o->rate_limit_rpm,
+                  "Requests per minute per API key (per client address without keys), unless "
+                  "the keys file sets rpm=N; 0: no limit")
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 40));
+  cmd->add_option("--rate-limit-tpm", o->rate_limit_tpm,
+                  "Tokens (prompt + max completion) per minute per API key or address, unless "
+                  "the keys file sets tpm=N; 0: no limit")
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 40));
+  cmd->add_option("--request-timeout", o->request_timeout,
+                  "Seconds a generation may run; then it ends with finish_reason \"length\" "
+                  "(0: no limit)")
+      ->check(CLI::Range(0, 1 << 24));
+  cmd->add_option("--idle-timeout", o->idle_timeout,
+                  "Seconds a connection has to send a whole request (headers and body) before "
+                  "it is closed")
+      ->check(CLI::Range(1, 1 << 24));
+  cmd->add_option("--embedding-threads", o->embedding_threads,
+                  "Threads computing /v1/embeddings, beside the generation threads")
+      ->check(CLI::Range(1, 1024));
   cmd->add_option("--hash-key", *hash_key,
                   "Print the keys-file line for KEY ('-' reads it from stdin) and exit");
   return [o, hash_key] {

@@ -3,6 +3,7 @@
 #include <random>
 
 #include "server/json_util.h"
+#include "server/limited_exchange.h"
 #include "server/schema_fields.h"
 
 #ifndef AUTAN_VERSION
@@ -38,20 +39,21 @@ void SendErrorTo(const std::shared_ptr<Exchange>& ex, const ApiError& e) {
 }
 
 Result<std::unique_ptr<ApiService>> ApiService::Create(std::shared_ptr<const Model> model,
-                                                       Scheduler& scheduler,
+                                                       Scheduler& scheduler, Embedder& embedder,
                                                        ServiceOptions options) {
   Result<ChatPrompter> prompter = ChatPrompter::Create(*model, options.chat_template);
   if (!prompter.ok()) return prompter.error();
-  auto service = std::unique_ptr<ApiService>(
-      new ApiService(std::move(model), scheduler, std::move(options), std::move(prompter).value()));
+  auto service = std::unique_ptr<ApiService>(new ApiService(
+      std::move(model), scheduler, embedder, std::move(options), std::move(prompter).value()));
   service->AddRoutes();
   return service;
 }
 
-ApiService::ApiService(std::shared_ptr<const Model> model, Scheduler& scheduler,
+ApiService::ApiService(std::shared_ptr<const Model> model, Scheduler& scheduler, Embedder& embedder,
                        ServiceOptions options, ChatPrompter prompter)
     : model_(std::move(model)),
       scheduler_(scheduler),
+      embedder_(embedder),
       options_(std::move(options)),
       prompter_(std::move(prompter)),
       formats_(*model_),
@@ -80,24 +82,51 @@ void ApiService::AddRoutes() {
               });
   router_.Add("POST", "/v1/chat/completions", with_body(&ApiService::ChatCompletions));
   router_.Add("POST", "/v1/completions", with_body(&ApiService::Completions));
+  router_.Add("POST", "/v1/fim/completions", with_body(&ApiService::FimCompletions));
+  router_.Add("POST", "/v1/embeddings", with_body(&ApiService::Embeddings));
   router_.Add("POST", "/tokenize", with_body(&ApiService::Tokenize));
   router_.Add("POST", "/detokenize", with_body(&ApiService::Detokenize));
 }
 
-void ApiService::Handle(const HttpRequest& request, const ExchangePtr& ex) {
+void ApiService::Handle(const HttpRequest& request, const ExchangePtr& exchange) {
   Router::Match m = router_.Find(request.method, request.path);
-  ex->SetRoute(m.pattern.empty() ? "unmatched" : m.pattern);
+  exchange->SetRoute(m.pattern.empty() ? "unmatched" : m.pattern);
   const bool public_route = m.pattern == "/health" || m.pattern == "/";
-  if (!public_route && options_.keys && !options_.keys->Check(request.Header("authorization"))) {
-    return SendErrorTo(ex, Unauthorized(request.Header("authorization").empty()
-                                            ? "missing API key: send 'Authorization: Bearer KEY'"
-                                            : "invalid API key"));
+  std::optional<size_t> key;
+  if (!public_route && options_.keys) {
+    key = options_.keys->Find(request.Header("authorization"));
+    if (!key) {
+      return SendErrorTo(exchange,
+                         Unauthorized(request.Header("authorization").empty()
+                                          ? "missing API key: send 'Authorization: Bearer KEY'"
+                                          : "invalid API key"));
+    }
   }
-  if (m.error) return SendErrorTo(ex, *m.error);
+  if (m.error) return SendErrorTo(exchange, *m.error);
   if (draining_ && m.pattern != "/health" && m.pattern != "/metrics") {
-    return SendErrorTo(ex, Unavailable("the server is shutting down"));
+    return SendErrorTo(exchange, Unavailable("the server is shutting down"));
+  }
+  // Every API request counts against its client's limits; monitoring does not.
+  ExchangePtr ex = exchange;
+  if (const RateLimits limits = LimitsFor(key);
+      !public_route && m.pattern != "/metrics" && limits.any()) {
+    auto limited = std::make_shared<LimitedExchange>(
+        exchange, limiter_, key ? "key " + std::to_string(*key) : "address " + request.remote,
+        limits);
+    if (std::optional<ApiError> e = limited->Admit()) return SendErrorTo(limited, *e);
+    ex = std::move(limited);
   }
   (*m.handler)(request, m.param, ex);
+}
+
+RateLimits ApiService::LimitsFor(std::optional<size_t> key) const {
+  RateLimits limits = options_.rate_limits;
+  if (key) {
+    const KeyLimits& own = options_.keys->key(*key).limits;
+    if (own.rpm) limits.rpm = *own.rpm;
+    if (own.tpm) limits.tpm = *own.tpm;
+  }
+  return limits;
 }
 
 // Where the chat web app will be; for now, how to reach the API.

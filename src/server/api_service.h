@@ -11,6 +11,7 @@
 #include <string>
 
 #include "model/model.h"
+#include "runtime/embedder.h"
 #include "runtime/scheduler.h"
 #include "server/api_types.h"
 #include "server/auth.h"
@@ -18,6 +19,7 @@
 #include "server/exchange.h"
 #include "server/metrics.h"
 #include "server/openai_schema.h"
+#include "server/rate_limit.h"
 #include "server/response_format.h"
 #include "server/router.h"
 
@@ -32,12 +34,18 @@ struct ServiceOptions {
   std::string model_id;         // what /v1/models lists and requests name
   std::string chat_template;    // "" (the model's), a built-in format name or a file
   std::optional<ApiKeys> keys;  // none: no authentication
+  // Per key (per client address without keys), unless the keys file sets its own.
+  RateLimits rate_limits;
+  // A generation still running this long after its request arrived is ended
+  // with finish_reason "length"; 0: no limit.
+  std::chrono::seconds request_timeout{0};
 };
 
 class ApiService {
  public:
   static Result<std::unique_ptr<ApiService>> Create(std::shared_ptr<const Model> model,
-                                                    Scheduler& scheduler, ServiceOptions options);
+                                                    Scheduler& scheduler, Embedder& embedder,
+                                                    ServiceOptions options);
 
   // Answers one request (the HTTP server's handler).
   void Handle(const HttpRequest& request, const std::shared_ptr<Exchange>& exchange);
@@ -48,8 +56,8 @@ class ApiService {
   const ChatPrompter& prompter() const { return prompter_; }
 
  private:
-  ApiService(std::shared_ptr<const Model> model, Scheduler& scheduler, ServiceOptions options,
-             ChatPrompter prompter);
+  ApiService(std::shared_ptr<const Model> model, Scheduler& scheduler, Embedder& embedder,
+             ServiceOptions options, ChatPrompter prompter);
   void AddRoutes();
 
   using ExchangePtr = std::shared_ptr<Exchange>;
@@ -63,6 +71,8 @@ class ApiService {
   void Detokenize(const HttpRequest& req, const ExchangePtr& ex);
   void ChatCompletions(const HttpRequest& req, const ExchangePtr& ex);
   void Completions(const HttpRequest& req, const ExchangePtr& ex);
+  void FimCompletions(const HttpRequest& req, const ExchangePtr& ex);
+  void Embeddings(const HttpRequest& req, const ExchangePtr& ex);
 
   // Shared by both completion routes once the prompts are tokens.
   struct CallPlan {
@@ -73,20 +83,24 @@ class ApiService {
     const char* prompt_param = "messages";
     std::optional<ToolCallParser::Options> tools;  // tool calls to parse
     ProcessorFactory tool_processor;               // a forced call's constraint
+    int32_t min_tokens = 0;  // end of generation held back until this many tokens
   };
   void RunCall(CallPlan plan, const ExchangePtr& ex);
   std::optional<ApiError> PlanForcedToolCall(const ChatRequest& chat, CallPlan& plan) const;
 
   std::optional<ApiError> CheckModel(const std::string& requested) const;
+  RateLimits LimitsFor(std::optional<size_t> key) const;
   ResponseMeta NewMeta(const char* prefix);
 
   std::shared_ptr<const Model> model_;
   Scheduler& scheduler_;
+  Embedder& embedder_;
   ServiceOptions options_;
   ChatPrompter prompter_;
   ResponseFormats formats_;
   Router router_;
   Metrics metrics_;
+  RateLimiter limiter_;
   std::atomic<bool> draining_{false};
   const int64_t started_;  // Unix seconds, the models' "created"
   const uint64_t id_base_;

@@ -55,6 +55,26 @@ struct CompletionRequest {
   bool echo = false;
 };
 
+// /v1/embeddings.
+struct EmbeddingRequest {
+  std::string model;
+  // One entry per input: text, or token ids when `ids_given`.
+  std::vector<std::string> texts;
+  std::vector<std::vector<int32_t>> ids;
+  bool ids_given = false;
+  bool base64 = false;  // encoding_format "base64": little-endian float32 bytes
+  std::optional<int32_t> dimensions;
+};
+
+// Mistral's /v1/fim/completions: the model writes what goes between `prompt`
+// and `suffix`.
+struct FimRequest {
+  GenerationParams gen;
+  std::string prompt;
+  std::string suffix;
+  int32_t min_tokens = 0;  // end-of-generation tokens are held back until this many
+};
+
 struct TokenLogprob {
   std::string token;  // the token's bytes (may be part of a UTF-8 character)
   float logprob = 0.0f;

@@ -5,6 +5,7 @@
 #include "server/api_service.h"
 #include "server/generation.h"
 #include "server/json_util.h"
+#include "server/min_tokens.h"
 #include "server/sse.h"
 
 namespace autan::server {
@@ -204,6 +205,18 @@ void ApiService::RunCall(CallPlan plan, const ExchangePtr& ex) {
   }
   spec.tools = std::move(plan.tools);
   spec.tool_marker_token = prompter_.tool_syntax().marker_token;
+  if (plan.min_tokens > 0) {
+    spec.make_processor =
+        MinTokensFactory(model_->tokenizer(), plan.min_tokens, std::move(spec.make_processor));
+  }
+  if (options_.request_timeout.count() > 0) spec.deadline = arrival + options_.request_timeout;
+  // The most this call may use: its prompts and every choice's longest completion.
+  int64_t budget = 0;
+  for (const auto& p : plan.prompts) {
+    const int64_t longest = std::min<int64_t>(spec.max_tokens, n_ctx - std::ssize(p));
+    budget += std::ssize(p) + static_cast<int64_t>(g.n) * longest;
+  }
+  if (std::optional<ApiError> e = ex->ReserveTokens(budget)) return SendErrorTo(ex, *e);
   spec.prompts = std::move(plan.prompts);
 
   ResponseShape shape{ex,

@@ -3,9 +3,12 @@
 // on the connection's strand), so engine callbacks may call it directly.
 #pragma once
 
+#include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 
+#include "server/api_error.h"
 #include "server/http_types.h"
 
 namespace autan::server {
@@ -30,6 +33,14 @@ class Exchange {
   // ("/v1/models/{id}") and the tokens the request used.
   virtual void SetRoute(std::string route) = 0;
   virtual void SetTokens(int64_t prompt_tokens, int64_t completion_tokens) = 0;
+
+  // Before a request runs: the most tokens it may use (its prompt and longest
+  // completion). An error (429) when the client's budget cannot cover them;
+  // SetTokens later reports what it used. Without rate limits, always fine.
+  virtual std::optional<ApiError> ReserveTokens(int64_t tokens) {
+    (void)tokens;
+    return std::nullopt;
+  }
 };
 
 }  // namespace autan::server

@@ -31,6 +31,7 @@ std::optional<ApiError> GenerationCall::Start(const std::shared_ptr<GenerationCa
                                               CallSpec spec) {
   GenerationCall& self = *call;
   self.logprobs_ = spec.logprobs;
+  self.deadline_ = spec.deadline;
   const size_t total = spec.prompts.size() * static_cast<size_t>(spec.n);
   for (size_t i = 0; i < total; ++i) {
     self.choices_.push_back(std::make_unique<Choice>(spec.stop));
@@ -110,6 +111,10 @@ bool GenerationCall::OnToken(Choice& c, const TokenEvent& ev) {
   const bool marker = c.tools && ev.token == tool_marker_token_;
   StopMatcher::Output out = c.stop.Push(marker ? tool_marker_ : ev.text);
   if (!out.text.empty()) Emit(c, std::move(out.text), {});
+  if (!out.stopped && now >= deadline_) {
+    c.timed_out = true;  // the scheduler frees its slot and KV cache at once
+    return false;
+  }
   return !out.stopped;
 }
 
@@ -121,7 +126,7 @@ void GenerationCall::OnDone(Choice& c, const CompletionSummary& s) {
     rest += c.stop.Flush();
   }
   c.completion_tokens = s.completion_tokens;
-  c.finish = FinishName(s.finish, c.stop.stopped());
+  c.finish = c.timed_out ? "length" : FinishName(s.finish, c.stop.stopped());
   metrics_.AddTokens(0, s.completion_tokens);
   Emit(c, std::move(rest), c.finish);
   std::lock_guard lock(mu_);

@@ -37,6 +37,9 @@ struct CallSpec {
   // The control token that opens calls: it decodes to no text, so it stands
   // for tools->marker.
   int32_t tool_marker_token = -1;
+  // Choices still generating then are ended with finish_reason "length"
+  // (clients take it as a cut-off answer, and none retries it).
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
 };
 
 struct CallCallbacks {
@@ -74,6 +77,7 @@ class GenerationCall {
     Clock::time_point last_token;
     bool any_token = false;
     std::optional<ToolCallParser> tools;
+    bool timed_out = false;
   };
 
   bool OnToken(Choice& c, const TokenEvent& ev);
@@ -87,6 +91,7 @@ class GenerationCall {
   CallCallbacks callbacks_;
   const bool streaming_;
   const Clock::time_point arrival_;
+  Clock::time_point deadline_ = Clock::time_point::max();
   int32_t logprobs_ = -1;
   int32_t tool_marker_token_ = -1;
   std::string tool_marker_;

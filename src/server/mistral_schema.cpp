@@ -1,5 +1,7 @@
 #include "server/mistral_schema.h"
 
+#include "server/openai_schema.h"
+
 namespace autan::server {
 
 void ReadMistralChatFields(FieldReader& f, const nlohmann::ordered_json& body, ChatRequest& out) {
@@ -53,6 +55,22 @@ void ApplySafePrompt(nlohmann::ordered_json& messages) {
   }
   messages.insert(messages.begin(),
                   nlohmann::ordered_json{{"role", "system"}, {"content", kMistralSafePrompt}});
+}
+
+std::optional<ApiError> ParseFimRequest(const nlohmann::ordered_json& body, int32_t n_vocab,
+                                        FimRequest& out) {
+  FieldReader f(body);
+  ReadGenerationParams(f, n_vocab, out.gen);
+  f.Integer("random_seed", std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max(),
+            out.gen.seed);
+  f.Integer("min_tokens", 0, std::numeric_limits<int32_t>::max(), out.min_tokens);
+  if (!f.error && !f.Find("prompt")) f.Fail("'prompt' is required", "prompt");
+  f.String("prompt", out.prompt);
+  f.String("suffix", out.suffix);
+  if (!f.error && out.gen.max_tokens && out.min_tokens > *out.gen.max_tokens) {
+    f.Fail("'min_tokens' must not exceed 'max_tokens'", "min_tokens");
+  }
+  return f.error;
 }
 
 }  // namespace autan::server

@@ -1,6 +1,6 @@
 // Mistral's additions to the chat request (its SDK and La Plateforme API):
 // random_seed, safe_prompt, `prefix: true` on a final assistant message and
-// tool_choice "any".
+// tool_choice "any"; and its fill-in-the-middle request.
 #pragma once
 
 #include <optional>
@@ -24,5 +24,10 @@ void ReadMistralChatFields(FieldReader& fields, const nlohmann::ordered_json& bo
 // Applies safe_prompt to the messages: the safety prompt becomes, or opens,
 // the system message.
 void ApplySafePrompt(nlohmann::ordered_json& messages);
+
+// /v1/fim/completions: model, prompt, suffix, min_tokens and the sampling
+// fields chat takes (max_tokens, temperature, top_p, stop, random_seed, stream).
+std::optional<ApiError> ParseFimRequest(const nlohmann::ordered_json& body, int32_t n_vocab,
+                                        FimRequest& out);
 
 }  // namespace autan::server

@@ -1,7 +1,9 @@
 #include "server/openai_schema.h"
 
+#include <bit>
 #include <limits>
 
+#include "server/base64.h"
 #include "server/mistral_schema.h"
 #include "server/schema_fields.h"
 
@@ -90,6 +92,8 @@ void ReadResponseFormat(FieldReader& f, GenerationParams& g) {
   g.schema = schema == spec->end() || schema->is_null() ? Json::object() : *schema;
 }
 
+}  // namespace
+
 // What chat and text completions share (logprobs differ: chat has a boolean
 // and top_logprobs, completions an integer).
 void ReadGenerationParams(FieldReader& f, int32_t n_vocab, GenerationParams& g) {
@@ -121,6 +125,8 @@ void ReadGenerationParams(FieldReader& f, int32_t n_vocab, GenerationParams& g) 
   ReadLogitBias(f, n_vocab, g.sampling);
   ReadResponseFormat(f, g);
 }
+
+namespace {
 
 // A message's content as one string: a string, null, or text parts.
 void ReadContent(FieldReader& f, const Json& message, const std::string& at, std::string& out) {
@@ -343,6 +349,50 @@ Json Envelope(const ResponseMeta& meta, const char* object) {
 
 Json FinishReason(const std::string& r) { return r.empty() ? Json() : Json(r); }
 
+// A prompt or embedding input: a string, a list of strings, a list of token
+// ids or a list of lists of token ids.
+std::optional<ApiError> ReadInputs(const Json& value, const std::string& name, int32_t n_vocab,
+                                   std::vector<std::string>& texts,
+                                   std::vector<std::vector<int32_t>>& ids, bool& ids_given) {
+  auto is_id = [n_vocab](const Json& t) {
+    return t.is_number_integer() && t.get<int64_t>() >= 0 && t.get<int64_t>() < n_vocab;
+  };
+  auto ids_of = [&](const Json& list, std::vector<int32_t>& out) {
+    for (const Json& t : list) {
+      if (!is_id(t)) return false;
+      out.push_back(t.get<int32_t>());
+    }
+    return !out.empty();
+  };
+  const std::string expected =
+      "'" + name +
+      "' must be a string, a list of strings, a list of token ids or a list of lists of token ids";
+  const std::string id_range = "token ids of this model (0.." + std::to_string(n_vocab - 1) + ")";
+  if (value.is_string()) {
+    texts.push_back(value.get<std::string>());
+  } else if (value.is_array() && !value.empty() && value[0].is_string()) {
+    for (const Json& p : value) {
+      if (!p.is_string()) return BadRequest(expected, name);
+      texts.push_back(p.get<std::string>());
+    }
+  } else if (value.is_array() && !value.empty() && value[0].is_array()) {
+    ids_given = true;
+    for (const Json& p : value) {
+      ids.emplace_back();
+      if (!p.is_array() || !ids_of(p, ids.back())) {
+        return BadRequest("'" + name + "' token lists must hold " + id_range, name);
+      }
+    }
+  } else if (value.is_array()) {
+    ids_given = true;
+    ids.emplace_back();
+    if (!ids_of(value, ids.back())) return BadRequest(expected + " (" + id_range + ")", name);
+  } else {
+    return BadRequest(expected, name);
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::optional<ApiError> ParseJsonBody(std::string_view body, Json& out) {
@@ -392,49 +442,54 @@ std::optional<ApiError> ParseCompletionRequest(const Json& body, int32_t n_vocab
   if (f.error) return f.error;
   const Json* prompt = f.Find("prompt");
   if (!prompt) return BadRequest("'prompt' is required", "prompt");
-  auto is_id = [n_vocab](const Json& t) {
-    return t.is_number_integer() && t.get<int64_t>() >= 0 && t.get<int64_t>() < n_vocab;
-  };
-  auto ids_of = [&](const Json& list, std::vector<int32_t>& ids) {
-    for (const Json& t : list) {
-      if (!is_id(t)) return false;
-      ids.push_back(t.get<int32_t>());
-    }
-    return !ids.empty();
-  };
-  const char* expected =
-      "a string, a list of strings, a list of token ids or a list of lists of token ids";
-  if (prompt->is_string()) {
-    out.texts.push_back(prompt->get<std::string>());
-  } else if (prompt->is_array() && !prompt->empty() && (*prompt)[0].is_string()) {
-    for (const Json& p : *prompt) {
-      if (!p.is_string()) return BadRequest(std::string("'prompt' must be ") + expected, "prompt");
-      out.texts.push_back(p.get<std::string>());
-    }
-  } else if (prompt->is_array() && !prompt->empty() && (*prompt)[0].is_array()) {
-    out.ids_given = true;
-    for (const Json& p : *prompt) {
-      out.ids.emplace_back();
-      if (!p.is_array() || !ids_of(p, out.ids.back())) {
-        return BadRequest("'prompt' token lists must hold token ids of this model (0.." +
-                              std::to_string(n_vocab - 1) + ")",
-                          "prompt");
-      }
-    }
-  } else if (prompt->is_array()) {
-    out.ids_given = true;
-    out.ids.emplace_back();
-    if (!ids_of(*prompt, out.ids.back())) {
-      return BadRequest(std::string("'prompt' must be ") + expected + " (token ids 0.." +
-                            std::to_string(n_vocab - 1) + ")",
-                        "prompt");
-    }
-  } else {
-    return BadRequest(std::string("'prompt' must be ") + expected, "prompt");
+  if (std::optional<ApiError> e =
+          ReadInputs(*prompt, "prompt", n_vocab, out.texts, out.ids, out.ids_given)) {
+    return e;
   }
   const size_t prompts = out.ids_given ? out.ids.size() : out.texts.size();
   if (prompts * static_cast<size_t>(out.gen.n) > static_cast<size_t>(kMaxChoices)) {
     return BadRequest("at most 16 choices in all (prompts times n)", "prompt");
+  }
+  return std::nullopt;
+}
+
+std::optional<ApiError> ParseEmbeddingRequest(const Json& body, int32_t n_vocab, int32_t dim,
+                                              EmbeddingRequest& out) {
+  FieldReader f(body);
+  if (const Json* model = f.Find("model"); model && !model->is_string()) {
+    f.Wrong("model", "a string");
+  }
+  f.String("model", out.model);
+  std::string format = "float";
+  f.String("encoding_format", format);
+  if (!f.error && format != "float" && format != "base64") {
+    f.Fail("'encoding_format' must be \"float\" or \"base64\"", "encoding_format");
+  }
+  out.base64 = format == "base64";
+  f.Integer("dimensions", 1, std::numeric_limits<int32_t>::max(), out.dimensions);
+  // Mistral's names for the same two settings.
+  f.Integer("output_dimension", 1, std::numeric_limits<int32_t>::max(), out.dimensions);
+  std::string dtype = "float";
+  f.String("output_dtype", dtype);
+  if (!f.error && dtype != "float") {
+    f.Fail("'output_dtype' must be \"float\": quantized embeddings are not supported",
+           "output_dtype");
+  }
+  if (f.error) return f.error;
+  if (out.dimensions && *out.dimensions != dim) {
+    const char* param = body.contains("dimensions") ? "dimensions" : "output_dimension";
+    return BadRequest("this model's embeddings have " + std::to_string(dim) + " dimensions; '" +
+                          param + "' must be " + std::to_string(dim) + " or left out",
+                      param);
+  }
+  const Json* input = f.Find("input");
+  if (!input) return BadRequest("'input' is required", "input");
+  if (std::optional<ApiError> e =
+          ReadInputs(*input, "input", n_vocab, out.texts, out.ids, out.ids_given)) {
+    return e;
+  }
+  for (const std::string& text : out.texts) {
+    if (text.empty()) return BadRequest("'input' must not hold empty strings", "input");
   }
   return std::nullopt;
 }
@@ -544,6 +599,28 @@ Json UsageChunk(const ResponseMeta& meta, const char* object, const Usage& usage
   j["choices"] = Json::array();
   j["usage"] = UsageObject(usage);
   return j;
+}
+
+Json EmbeddingListObject(const ResponseMeta& meta, const std::vector<std::vector<float>>& data,
+                         bool base64, int64_t prompt_tokens) {
+  static_assert(std::endian::native == std::endian::little, "base64 embeddings are little-endian");
+  Json list = Json::array();
+  for (size_t i = 0; i < data.size(); ++i) {
+    Json values;
+    if (base64) {
+      values = Base64(std::string_view(reinterpret_cast<const char*>(data[i].data()),
+                                       data[i].size() * sizeof(float)));
+    } else {
+      values = Json::array();
+      for (float v : data[i]) values.push_back(v);
+    }
+    list.push_back({{"object", "embedding"}, {"index", i}, {"embedding", std::move(values)}});
+  }
+  return {{"id", meta.id},
+          {"object", "list"},
+          {"data", std::move(list)},
+          {"model", meta.model},
+          {"usage", {{"prompt_tokens", prompt_tokens}, {"total_tokens", prompt_tokens}}}};
 }
 
 Json ModelObject(const std::string& id, int64_t created) {

@@ -11,6 +11,7 @@
 
 #include "server/api_error.h"
 #include "server/api_types.h"
+#include "server/schema_fields.h"
 
 namespace autan::server {
 
@@ -23,6 +24,12 @@ std::optional<ApiError> ParseJsonBody(std::string_view body, Json& out);
 std::optional<ApiError> ParseChatRequest(const Json& body, int32_t n_vocab, ChatRequest& out);
 std::optional<ApiError> ParseCompletionRequest(const Json& body, int32_t n_vocab,
                                                CompletionRequest& out);
+// `dim` is the model's width, the only `dimensions` it can give.
+std::optional<ApiError> ParseEmbeddingRequest(const Json& body, int32_t n_vocab, int32_t dim,
+                                              EmbeddingRequest& out);
+
+// The sampling, length, stop and format fields every generation route shares.
+void ReadGenerationParams(FieldReader& f, int32_t n_vocab, GenerationParams& g);
 
 // "chat.completion" / "text_completion" with every choice and the usage.
 Json ChatCompletionObject(const ResponseMeta& meta, const std::vector<ChoiceOutput>& choices,
@@ -39,6 +46,12 @@ Json TextDeltaChunk(const ResponseMeta& meta, const ChoiceDelta& delta, bool wit
                     bool include_usage);
 // The last chunk when stream_options.include_usage: no choices, the usage.
 Json UsageChunk(const ResponseMeta& meta, const char* object, const Usage& usage);
+
+// {"object": "list", "data": [{"object": "embedding", "index", "embedding"}],
+// "model", "usage"}; each embedding a list of numbers or, with base64, the
+// base64 of its little-endian float32 bytes. The id is Mistral's addition.
+Json EmbeddingListObject(const ResponseMeta& meta, const std::vector<std::vector<float>>& data,
+                         bool base64, int64_t prompt_tokens);
 
 Json ModelObject(const std::string& id, int64_t created);
 Json ModelList(const std::string& id, int64_t created);

@@ -16,8 +16,9 @@ namespace autan::server {
 namespace {
 
 // Waits for the engine and every open response, then stops the I/O threads.
-void Drain(Scheduler& scheduler, HttpServer& http) {
+void Drain(Scheduler& scheduler, Embedder& embedder, HttpServer& http) {
   scheduler.Drain();
+  embedder.Drain();
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (http.open_responses() > 0 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -54,20 +55,28 @@ Status Serve(const ServeOptions& o) {
                                  .kv_block_size = o.kv_block_size,
                                  .prefix_cache = o.prefix_cache});
   if (!scheduler.ok()) return scheduler.error();
+  Result<std::unique_ptr<Embedder>> embedder = Embedder::Create(
+      *model, {.n_ctx = ctx, .threads = o.embedding_threads, .max_queue = o.max_queue});
+  if (!embedder.ok()) return embedder.error();
   ServiceOptions service_options;
   const std::string model_id =
       o.model_id.empty() ? std::filesystem::path(o.model_path).stem().string() : o.model_id;
   service_options.model_id = model_id;
   service_options.chat_template = o.chat_template;
   service_options.keys = std::move(keys);
+  service_options.rate_limits = {.rpm = o.rate_limit_rpm, .tpm = o.rate_limit_tpm};
+  service_options.request_timeout = std::chrono::seconds(o.request_timeout);
   Result<std::unique_ptr<ApiService>> service =
-      ApiService::Create(*model, **scheduler, std::move(service_options));
+      ApiService::Create(*model, **scheduler, **embedder, std::move(service_options));
   if (!service.ok()) return service.error();
   ApiService& api = **service;
 
   AccessLog log(stderr);
-  HttpServerOptions http_options{
-      .host = o.host, .port = o.port, .threads = o.http_threads, .max_body = o.max_body};
+  HttpServerOptions http_options{.host = o.host,
+                                 .port = o.port,
+                                 .threads = o.http_threads,
+                                 .max_body = o.max_body,
+                                 .idle_timeout = std::chrono::seconds(o.idle_timeout)};
   Result<std::unique_ptr<HttpServer>> http = HttpServer::Create(
       http_options,
       [&api](const HttpRequest& req, const std::shared_ptr<Exchange>& ex) { api.Handle(req, ex); },
@@ -91,11 +100,12 @@ Status Serve(const ServeOptions& o) {
     std::fprintf(stderr, "autan: shutting down; finishing the requests in flight\n");
     api.BeginDrain();
     server.StopAccepting();
-    drainer = std::thread([&] { Drain(**scheduler, server); });
+    drainer = std::thread([&] { Drain(**scheduler, **embedder, server); });
   });
   if (drainer.joinable()) drainer.join();
-  // The engine goes first: its last callbacks post to the (stopped) I/O context.
+  // The engines go first: their last callbacks post to the (stopped) I/O context.
   scheduler->reset();
+  embedder->reset();
   service->reset();
   http->reset();
   std::fprintf(stderr, "autan: stopped\n");

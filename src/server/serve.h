@@ -23,8 +23,13 @@ struct ServeOptions {
   bool insecure_no_auth = false;
   size_t max_body = size_t{8} << 20;
   int32_t max_queue = 64;
-  std::string model_id;       // "": the file name without .gguf
-  std::string chat_template;  // "": the model's own
+  std::string model_id;        // "": the file name without .gguf
+  std::string chat_template;   // "": the model's own
+  int64_t rate_limit_rpm = 0;  // per key (per address without keys); 0: none
+  int64_t rate_limit_tpm = 0;
+  int32_t request_timeout = 600;  // seconds a generation may run; 0: no limit
+  int32_t idle_timeout = 120;     // seconds to send a whole request on an open connection
+  int embedding_threads = 1;      // the embeddings path's own thread pool
   std::string kv_type = "f16";
   int32_t kv_block_size = 16;
   bool prefix_cache = true;

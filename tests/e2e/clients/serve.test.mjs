@@ -355,3 +355,95 @@ describe("tool calls", () => {
     assert.equal(next.usage.completionTokens, 2);
   });
 });
+
+describe("embeddings", () => {
+  const norm = (v) => Math.sqrt(v.reduce((s, x) => s + x * x, 0));
+
+  test("openai embeddings.create: base64 (the SDK's default) and float agree", async () => {
+    const input = ["Hello", "The quick brown fox"];
+    const packed = await openai.embeddings.create({ model: MODEL, input });
+    const floats = await openai.embeddings.create({ model: MODEL, input,
+                                                    encoding_format: "float" });
+    assert.equal(packed.object, "list");
+    assert.equal(packed.model, MODEL);
+    assert.deepEqual(packed.data.map((d) => d.index), [0, 1]);
+    for (let i = 0; i < input.length; ++i) {
+      assert.equal(packed.data[i].embedding.length, 256);  // the tiny shape's width
+      assert.deepEqual(packed.data[i].embedding, floats.data[i].embedding);
+      assert.ok(Math.abs(norm(floats.data[i].embedding) - 1) < 1e-5);
+    }
+    assert.notDeepEqual(floats.data[0].embedding, floats.data[1].embedding);
+    assert.ok(packed.usage.prompt_tokens >= 3);
+    assert.equal(packed.usage.total_tokens, packed.usage.prompt_tokens);
+    const single = await openai.embeddings.create({ model: MODEL, input: input[1],
+                                                    encoding_format: "float" });
+    assert.deepEqual(single.data[0].embedding, floats.data[1].embedding);
+  });
+
+  test("openai embeddings.create: a wrong dimensions is a 400 naming it", async () => {
+    const bad = await openai.embeddings
+      .create({ model: MODEL, input: "x", dimensions: 64 }).catch((e) => e);
+    assert.ok(bad instanceof OpenAI.BadRequestError);
+    assert.equal(bad.param, "dimensions");
+  });
+
+  test("mistral embeddings.create gives the same vectors", async () => {
+    const m = new Mistral({ apiKey: KEY, serverURL: `http://127.0.0.1:${server.port}` });
+    const inputs = ["Bonjour", "le monde"];
+    const r = await m.embeddings.create({ model: MODEL, inputs });
+    const o = await openai.embeddings.create({ model: MODEL, input: inputs,
+                                               encoding_format: "float" });
+    assert.equal(r.model, MODEL);
+    assert.ok(r.id.length > 0);
+    assert.deepEqual(r.data.map((d) => d.embedding), o.data.map((d) => d.embedding));
+    assert.equal(r.usage.promptTokens, o.usage.prompt_tokens);
+  });
+});
+
+describe("mistral fim", () => {
+  let fimServer, fim;
+  before(async () => {
+    const vocab = join(tmp, "fim-vocab.gguf");
+    const fimModel = join(tmp, "codestral-tiny.gguf");
+    const made = spawnSync("/usr/bin/python3", [
+      new URL("../fim_vocab.py", import.meta.url).pathname,
+      join(process.env.AUTAN_TESTDATA, "vocab", "ggml-vocab-llama-spm.gguf"), vocab]);
+    assert.equal(made.status, 0, made.stderr?.toString());
+    const synth = spawnSync(AUTAN, ["synth", "--shape", "tiny", "--type", "q8_0", "--seed", "2",
+                                    "--vocab", vocab, fimModel]);
+    assert.equal(synth.status, 0, synth.stderr?.toString());
+    fimServer = await startServer(fimModel, ["--parallel", "2"]);
+    fim = new Mistral({ apiKey: "none", serverURL: `http://127.0.0.1:${fimServer.port}` });
+  });
+  after(async () => {
+    if (fimServer) assert.equal(await stopServer(fimServer), 0);
+  });
+
+  test("fim.complete and fim.stream agree", async () => {
+    const params = { model: "codestral-tiny", prompt: "def add(a, b):\n", suffix: "\n",
+                     maxTokens: 12, temperature: 0 };
+    const whole = await fim.fim.complete(params);
+    assert.equal(whole.model, "codestral-tiny");
+    assert.equal(whole.choices[0].message.role, "assistant");
+    assert.equal(whole.choices[0].finishReason, "length");
+    assert.equal(whole.usage.completionTokens, 12);
+    let text = "", finish = null;
+    for await (const event of await fim.fim.stream(params)) {
+      text += event.data.choices[0]?.delta?.content ?? "";
+      finish = event.data.choices[0]?.finishReason ?? finish;
+    }
+    assert.equal(text, whole.choices[0].message.content);
+    assert.equal(finish, "length");
+    const seeded = { ...params, temperature: 0.8, randomSeed: 5 };
+    const a = await fim.fim.complete(seeded);
+    const b = await fim.fim.complete(seeded);
+    assert.equal(a.choices[0].message.content, b.choices[0].message.content);
+  });
+
+  test("a model without FIM tokens answers 400", async () => {
+    const m = new Mistral({ apiKey: KEY, serverURL: `http://127.0.0.1:${server.port}` });
+    const err = await m.fim.complete({ model: MODEL, prompt: "a", suffix: "b" }).catch((e) => e);
+    assert.equal(err.statusCode, 400);
+    assert.match(err.body, /\[SUFFIX\]/);
+  });
+});
