@@ -208,6 +208,30 @@ describe("openai client against a full queue", () => {
   });
 });
 
+describe("openai client over a rate limit", () => {
+  test("RateLimitError with Retry-After and x-ratelimit headers", async () => {
+    const limited = await startServer(modelPath, ["--rate-limit-rpm", "2"]);
+    try {
+      const client = new OpenAI({ baseURL: `http://127.0.0.1:${limited.port}/v1`,
+                                  apiKey: "none", maxRetries: 0 });
+      const { response } = await client.completions
+        .create({ model: MODEL, prompt: "x", max_tokens: 1 }).withResponse();
+      assert.equal(response.headers.get("x-ratelimit-limit-requests"), "2");
+      assert.equal(response.headers.get("x-ratelimit-remaining-requests"), "1");
+      await client.models.list();
+      const refused = await client.completions
+        .create({ model: MODEL, prompt: "x", max_tokens: 1 }).catch((e) => e);
+      assert.ok(refused instanceof OpenAI.RateLimitError);
+      assert.equal(refused.code, "rate_limit_exceeded");
+      const wait = Number(refused.headers["retry-after"]);
+      assert.ok(wait >= 1 && wait <= 30, `Retry-After ${wait}`);  // one request per 30 s
+      assert.equal(refused.headers["x-ratelimit-remaining-requests"], "0");
+    } finally {
+      assert.equal(await stopServer(limited), 0);
+    }
+  });
+});
+
 describe("mistral client", () => {
   const mistral = () => new Mistral({ apiKey: KEY, serverURL: `http://127.0.0.1:${server.port}` });
 
