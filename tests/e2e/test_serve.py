@@ -270,7 +270,9 @@ class ServeTest(unittest.TestCase):
 
     def test_concurrent_greedy_streams_match_a_lone_request(self):
         prompts = ["Once upon a time", "The capital of France", "def main():", "Hello",
-                   "In 1492,", "Roses are red", "The quick brown fox", "Dear sir,"]
+                   "In 1492,", "Roses are red", "The quick brown fox", "Dear sir,",
+                   "Le petit prince", "SELECT * FROM", "To be or not", "It was a dark night",
+                   "import numpy as np", "My favourite food", "Chapter one", "Bonjour à tous"]
 
         def run(prompt):
             events, _ = self.server.stream(COMPLETIONS, {"prompt": prompt, "max_tokens": 16,
@@ -278,7 +280,7 @@ class ServeTest(unittest.TestCase):
             return "".join(e["choices"][0]["text"] for e in events)
 
         alone = [run(p) for p in prompts]
-        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        with concurrent.futures.ThreadPoolExecutor(16) as pool:
             together = list(pool.map(run, prompts))
         self.assertEqual(together, alone)
 

@@ -150,9 +150,11 @@ describe("openai client", () => {
     assert.ok(Number.isInteger(value.rank));
   });
 
-  test("8 concurrent greedy streams equal each request alone", async () => {
+  test("16 concurrent greedy streams equal each request alone", async () => {
     const prompts = ["Once upon a time", "The capital", "def f():", "Hello", "In 1492",
-                     "Roses are red", "The quick brown fox", "Dear sir"];
+                     "Roses are red", "The quick brown fox", "Dear sir", "Le petit prince",
+                     "SELECT * FROM", "To be or not", "It was a dark night", "import numpy",
+                     "My favourite food", "Chapter one", "Bonjour à tous"];
     const run = (p) => streamText({ model: MODEL, messages: user(p), max_tokens: 16,
                                     temperature: 0 }).then((r) => r.text);
     const alone = [];
