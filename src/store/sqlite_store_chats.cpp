@@ -281,6 +281,24 @@ Result<bool> SqliteStore::RenameConversation(std::string_view user_id,
   return db_->Changes() > 0;
 }
 
+Result<bool> SqliteStore::SetConversationAssistant(std::string_view user_id,
+                                                   std::string_view conversation_id,
+                                                   const std::optional<std::string>& assistant_id) {
+  if (!IsId(user_id) || !IsId(conversation_id)) return false;
+  if (assistant_id && !IsId(*assistant_id)) return false;
+  std::lock_guard lock(mu_);
+  // The assistant must be the user's too: the subquery finds nothing otherwise.
+  Result<Query> q = db_->Prepare(
+      assistant_id ? "UPDATE conversations SET assistant_id = (SELECT id FROM assistants "
+                     "WHERE id = ?1 AND user_id = ?3) WHERE id = ?2 AND user_id = ?3 AND EXISTS "
+                     "(SELECT 1 FROM assistants WHERE id = ?1 AND user_id = ?3)"
+                   : "UPDATE conversations SET assistant_id = NULL WHERE id = ?2 AND user_id = ?3");
+  AUTAN_TRY_HELD(q);
+  AUTAN_TRY(
+      q->Bind(assistant_id.value_or(std::string())).Bind(conversation_id).Bind(user_id).Run());
+  return db_->Changes() > 0;
+}
+
 Result<bool> SqliteStore::DeleteConversation(std::string_view user_id,
                                              std::string_view conversation_id) {
   if (!IsId(user_id) || !IsId(conversation_id)) return false;
@@ -389,6 +407,41 @@ Result<bool> SqliteStore::FinishMessage(std::string_view user_id, std::string_vi
                 .Bind(user_id)
                 .Run());
   return db_->Changes() > 0;
+}
+
+Result<bool> SqliteStore::SetMessageContent(std::string_view user_id, std::string_view message_id,
+                                            std::string_view content) {
+  AUTAN_TRY(ValidateText("message content", content, kMaxContentLength, true));
+  if (!IsId(user_id) || !IsId(message_id)) return false;
+  std::lock_guard lock(mu_);
+  Result<Query> q = db_->Prepare(
+      "UPDATE messages SET content = ?, updated_at = ? "
+      "WHERE id = ? AND user_id = ? AND status != 'streaming'");
+  AUTAN_TRY_HELD(q);
+  AUTAN_TRY(q->Bind(content).Bind(Now()).Bind(message_id).Bind(user_id).Run());
+  return db_->Changes() > 0;
+}
+
+Result<std::optional<int64_t>> SqliteStore::DeleteMessagesAfter(std::string_view user_id,
+                                                                std::string_view conversation_id,
+                                                                int64_t after_seq) {
+  using Count = std::optional<int64_t>;
+  if (!IsId(user_id) || !IsId(conversation_id)) return Count();
+  std::lock_guard lock(mu_);
+  Result<Transaction> tx = Transaction::Begin(*db_);
+  AUTAN_TRY_HELD(tx);
+  Result<Query> owns = db_->Prepare("SELECT 1 FROM conversations WHERE id = ? AND user_id = ?");
+  AUTAN_TRY_HELD(owns);
+  Result<bool> mine = owns->Bind(conversation_id).Bind(user_id).Step();
+  AUTAN_TRY_HELD(mine);
+  if (!*mine) return Count();
+  Result<Query> q =
+      db_->Prepare("DELETE FROM messages WHERE conversation_id = ? AND user_id = ? AND seq > ?");
+  AUTAN_TRY_HELD(q);
+  AUTAN_TRY(q->Bind(conversation_id).Bind(user_id).Bind(after_seq).Run());
+  const int64_t deleted = db_->Changes();
+  AUTAN_TRY(tx->Commit());
+  return Count(deleted);
 }
 
 Result<std::optional<Message>> SqliteStore::GetMessage(std::string_view user_id,

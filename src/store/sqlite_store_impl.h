@@ -60,6 +60,8 @@ class SqliteStore final : public Store {
                                                         int64_t limit) override;
   Result<bool> RenameConversation(std::string_view user_id, std::string_view conversation_id,
                                   std::string_view title) override;
+  Result<bool> SetConversationAssistant(std::string_view user_id, std::string_view conversation_id,
+                                        const std::optional<std::string>& assistant_id) override;
   Result<bool> DeleteConversation(std::string_view user_id,
                                   std::string_view conversation_id) override;
 
@@ -70,6 +72,11 @@ class SqliteStore final : public Store {
                                     std::string_view text) override;
   Result<bool> FinishMessage(std::string_view user_id, std::string_view message_id,
                              MessageStatus status, const MessageStats& stats) override;
+  Result<bool> SetMessageContent(std::string_view user_id, std::string_view message_id,
+                                 std::string_view content) override;
+  Result<std::optional<int64_t>> DeleteMessagesAfter(std::string_view user_id,
+                                                     std::string_view conversation_id,
+                                                     int64_t after_seq) override;
   Result<std::optional<Message>> GetMessage(std::string_view user_id,
                                             std::string_view message_id) override;
   Result<std::optional<std::vector<Message>>> ListMessages(

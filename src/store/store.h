@@ -236,6 +236,11 @@ class Store {
   virtual Result<bool> RenameConversation(std::string_view user_id,
                                           std::string_view conversation_id,
                                           std::string_view title) = 0;
+  // Links the conversation to one of the user's assistants, or unlinks it
+  // (std::nullopt). False when the conversation or the assistant is not the user's.
+  virtual Result<bool> SetConversationAssistant(std::string_view user_id,
+                                                std::string_view conversation_id,
+                                                const std::optional<std::string>& assistant_id) = 0;
   // Deletes its messages too.
   virtual Result<bool> DeleteConversation(std::string_view user_id,
                                           std::string_view conversation_id) = 0;
@@ -254,6 +259,16 @@ class Store {
   // Ends a kStreaming message as kComplete or kIncomplete with its measurements.
   virtual Result<bool> FinishMessage(std::string_view user_id, std::string_view message_id,
                                      MessageStatus status, const MessageStats& stats) = 0;
+  // Replaces a finished message's text (editing a question). False when there
+  // is no such message of the user's or it is still streaming.
+  virtual Result<bool> SetMessageContent(std::string_view user_id, std::string_view message_id,
+                                         std::string_view content) = 0;
+  // Deletes the conversation's messages after position `after_seq` (to answer
+  // again or to continue from an edited question); how many went.
+  // std::nullopt when the conversation is not the user's.
+  virtual Result<std::optional<int64_t>> DeleteMessagesAfter(std::string_view user_id,
+                                                             std::string_view conversation_id,
+                                                             int64_t after_seq) = 0;
   virtual Result<std::optional<Message>> GetMessage(std::string_view user_id,
                                                     std::string_view message_id) = 0;
   // In conversation order; std::nullopt when the conversation is not the user's.

@@ -228,5 +228,40 @@ TEST_F(Chats, UsageAddsUpPerUtcDay) {
   EXPECT_EQ(Must(store_->ListUsage(bob.id, "2025-01-01", "2025-12-31"))[0].prompt_tokens, 7);
 }
 
+TEST_F(Chats, EditAndTruncateKeepOnlyTheUsersOwnMessages) {
+  Conversation c = NewChat("edit");
+  Message q1 = Say(c, "first question");
+  Say(c, "first answer", MessageRole::kAssistant);
+  Say(c, "second question");
+  Say(c, "second answer", MessageRole::kAssistant);
+  User bob = MakeUser(*store_, "bob");
+  EXPECT_FALSE(Must(store_->SetMessageContent(bob.id, q1.id, "stolen")));
+  EXPECT_EQ(Must(store_->DeleteMessagesAfter(bob.id, c.id, 0)), std::nullopt);
+  EXPECT_TRUE(Must(store_->SetMessageContent(alice_.id, q1.id, "edited question")));
+  EXPECT_EQ(Must(store_->DeleteMessagesAfter(alice_.id, c.id, q1.seq)), 3);
+  auto rest = *Must(store_->ListMessages(alice_.id, c.id));
+  ASSERT_EQ(rest.size(), 1u);
+  EXPECT_EQ(rest[0].content, "edited question");
+  // The search index follows the edit and the deletions.
+  EXPECT_EQ(Search("edited"), std::vector<std::string>{"edit"});
+  EXPECT_TRUE(Search("second answer").empty());
+  // The next message takes the next free position.
+  EXPECT_EQ(Say(c, "again").seq, q1.seq + 1);
+}
+
+TEST_F(Chats, ConversationAssistantLinkIsScopedToTheUser) {
+  Conversation c = NewChat("linked");
+  Assistant mine = Must(store_->CreateAssistant(alice_.id, {"helper", "be brief", "{}"}));
+  User bob = MakeUser(*store_, "bob");
+  Assistant his = Must(store_->CreateAssistant(bob.id, {"other", "", "{}"}));
+  EXPECT_FALSE(Must(store_->SetConversationAssistant(alice_.id, c.id, his.id)));
+  EXPECT_FALSE(Must(store_->SetConversationAssistant(bob.id, c.id, his.id)));
+  EXPECT_EQ(Must(store_->GetConversation(alice_.id, c.id))->assistant_id, std::nullopt);
+  EXPECT_TRUE(Must(store_->SetConversationAssistant(alice_.id, c.id, mine.id)));
+  EXPECT_EQ(Must(store_->GetConversation(alice_.id, c.id))->assistant_id, mine.id);
+  EXPECT_TRUE(Must(store_->SetConversationAssistant(alice_.id, c.id, std::nullopt)));
+  EXPECT_EQ(Must(store_->GetConversation(alice_.id, c.id))->assistant_id, std::nullopt);
+}
+
 }  // namespace
 }  // namespace autan::store
