@@ -57,6 +57,11 @@ CommandFn AddServeCommand(CLI::App& app) {
   cmd->add_option("--embedding-threads", o->embedding_threads,
                   "Threads computing /v1/embeddings, beside the generation threads")
       ->check(CLI::Range(1, 1024));
+  cmd->add_option("--data-dir", o->data_dir,
+                  "Web app accounts and chats (default: $XDG_DATA_HOME/autan or "
+                  "~/.local/share/autan)");
+  cmd->add_flag("--secure-cookies", o->secure_cookies,
+                "Mark the web app's session cookie Secure (serving behind HTTPS)");
   cmd->add_option("--hash-key", *hash_key,
                   "Print the keys-file line for KEY ('-' reads it from stdin) and exit");
   return [o, hash_key] {

@@ -5,6 +5,7 @@
 #include "server/json_util.h"
 #include "server/limited_exchange.h"
 #include "server/schema_fields.h"
+#include "server/sha256.h"
 
 #ifndef AUTAN_VERSION
 #define AUTAN_VERSION "0.0.0"
@@ -88,20 +89,52 @@ void ApiService::AddRoutes() {
   router_.Add("POST", "/detokenize", with_body(&ApiService::Detokenize));
 }
 
-void ApiService::Handle(const HttpRequest& request, const ExchangePtr& exchange) {
+void ApiService::Handle(const HttpRequest& request, const ExchangePtr& ex) {
+  const std::string_view path = request.path;
+  if (app_ != nullptr && path.substr(0, 5) == "/api/") {
+    if (draining_) {
+      ex->SetRoute("/api");
+      return SendErrorTo(ex, Unavailable("the server is shutting down"));
+    }
+    return app_->HandleApi(request, ex);  // signed in by session cookie, not by API key
+  }
   Router::Match m = router_.Find(request.method, request.path);
-  exchange->SetRoute(m.pattern.empty() ? "unmatched" : m.pattern);
+  const bool v1 = path == "/v1" || path.substr(0, 4) == "/v1/";
+  if (app_ != nullptr && request.method == "GET" && !v1 &&
+      (m.pattern == "/" || (m.error && m.error->status == 404))) {
+    return app_->HandleStatic(request, ex);
+  }
+  ex->SetRoute(m.pattern.empty() ? "unmatched" : m.pattern);
   const bool public_route = m.pattern == "/health" || m.pattern == "/";
+  const std::string_view authorization = request.Header("authorization");
   std::optional<size_t> key;
   if (!public_route && options_.keys) {
-    key = options_.keys->Find(request.Header("authorization"));
+    key = options_.keys->Find(authorization);
     if (!key) {
-      return SendErrorTo(exchange,
-                         Unauthorized(request.Header("authorization").empty()
-                                          ? "missing API key: send 'Authorization: Bearer KEY'"
-                                          : "invalid API key"));
+      if (app_ != nullptr && authorization.size() > 7 &&
+          (authorization.substr(0, 7) == "Bearer " || authorization.substr(0, 7) == "bearer ")) {
+        // A personal key from the web app: looked up off the I/O thread, and
+        // limited under its own name.
+        std::string client = "personal " + Sha256Hex(authorization.substr(7));
+        return app_->CheckPersonalKey(
+            std::string(authorization),
+            [this, request, m = std::move(m), ex, client = std::move(client)](bool valid) {
+              if (!valid) return SendErrorTo(ex, Unauthorized("invalid API key"));
+              Dispatch(request, m, ex, std::nullopt, client);
+            });
+      }
+      return SendErrorTo(ex, Unauthorized(authorization.empty()
+                                              ? "missing API key: send 'Authorization: Bearer KEY'"
+                                              : "invalid API key"));
     }
   }
+  Dispatch(request, m, ex, key, key ? "key " + std::to_string(*key) : "address " + request.remote);
+}
+
+void ApiService::Dispatch(const HttpRequest& request, const Router::Match& m,
+                          const ExchangePtr& exchange, std::optional<size_t> key,
+                          const std::string& client) {
+  const bool public_route = m.pattern == "/health" || m.pattern == "/";
   if (m.error) return SendErrorTo(exchange, *m.error);
   if (draining_ && m.pattern != "/health" && m.pattern != "/metrics") {
     return SendErrorTo(exchange, Unavailable("the server is shutting down"));
@@ -110,9 +143,7 @@ void ApiService::Handle(const HttpRequest& request, const ExchangePtr& exchange)
   ExchangePtr ex = exchange;
   if (const RateLimits limits = LimitsFor(key);
       !public_route && m.pattern != "/metrics" && limits.any()) {
-    auto limited = std::make_shared<LimitedExchange>(
-        exchange, limiter_, key ? "key " + std::to_string(*key) : "address " + request.remote,
-        limits);
+    auto limited = std::make_shared<LimitedExchange>(exchange, limiter_, client, limits);
     if (std::optional<ApiError> e = limited->Admit()) return SendErrorTo(limited, *e);
     ex = std::move(limited);
   }

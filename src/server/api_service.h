@@ -14,6 +14,7 @@
 #include "runtime/embedder.h"
 #include "runtime/scheduler.h"
 #include "server/api_types.h"
+#include "server/app_service.h"
 #include "server/auth.h"
 #include "server/chat_prompt.h"
 #include "server/exchange.h"
@@ -50,6 +51,10 @@ class ApiService {
   // Answers one request (the HTTP server's handler).
   void Handle(const HttpRequest& request, const std::shared_ptr<Exchange>& exchange);
 
+  // Serves /api and the web app through `app` (owned by the caller, which
+  // keeps it alive while this serves); personal keys then open /v1 as well.
+  void AttachApp(AppService* app) { app_ = app; }
+
   // From now on generation routes answer 503 and /health reports draining.
   void BeginDrain() { draining_ = true; }
   Metrics& metrics() { return metrics_; }
@@ -61,6 +66,11 @@ class ApiService {
   void AddRoutes();
 
   using ExchangePtr = std::shared_ptr<Exchange>;
+  // After authentication: the matched route, or its error.
+  // Runs a matched route under the rate limits of `key` (a keys-file line) or
+  // the defaults, counted against `client`.
+  void Dispatch(const HttpRequest& request, const Router::Match& m, const ExchangePtr& ex,
+                std::optional<size_t> key, const std::string& client);
   void Home(const ExchangePtr& ex);
   void Health(const ExchangePtr& ex);
   void Version(const ExchangePtr& ex);
@@ -102,6 +112,7 @@ class ApiService {
   Metrics metrics_;
   RateLimiter limiter_;
   std::atomic<bool> draining_{false};
+  AppService* app_ = nullptr;
   const int64_t started_;  // Unix seconds, the models' "created"
   const uint64_t id_base_;
   std::atomic<uint64_t> next_id_{0};

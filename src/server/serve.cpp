@@ -11,6 +11,12 @@
 #include "server/api_service.h"
 #include "server/auth.h"
 #include "server/http_server.h"
+#include "store/data_dir.h"
+#include "store/sqlite_store.h"
+
+#ifndef AUTAN_VERSION
+#define AUTAN_VERSION "0.0.0"
+#endif
 
 namespace autan::server {
 namespace {
@@ -40,6 +46,18 @@ Status Serve(const ServeOptions& o) {
         "pass --api-keys FILE (or --insecure-no-auth)",
         o.host.c_str());
   }
+  store::SqliteStoreOptions store_options;
+  store_options.data_dir = o.data_dir;
+  if (store_options.data_dir.empty()) {
+    Result<std::string> dir = store::DefaultDataDir();
+    if (!dir.ok()) return dir.error();
+    store_options.data_dir = *dir;
+  }
+  Result<std::unique_ptr<store::Store>> store = store::OpenSqliteStore(store_options);
+  if (!store.ok()) return store.error();
+  // No stream survives a restart: what was being generated stays as it was saved.
+  Result<int64_t> interrupted = (*store)->MarkStreamingIncomplete();
+  if (!interrupted.ok()) return interrupted.error();
   Result<std::shared_ptr<const Model>> model = Model::Load(o.model_path);
   if (!model.ok()) return model.error();
   const int32_t ctx = o.ctx > 0 ? o.ctx : std::min((*model)->config().context_length, 4096);
@@ -70,6 +88,11 @@ Status Serve(const ServeOptions& o) {
       ApiService::Create(*model, **scheduler, **embedder, std::move(service_options));
   if (!service.ok()) return service.error();
   ApiService& api = **service;
+  auto app = std::make_unique<AppService>(
+      **store, *model, **scheduler, api.prompter(), api.metrics(),
+      AppOptions{
+          .model_id = model_id, .version = AUTAN_VERSION, .secure_cookies = o.secure_cookies});
+  api.AttachApp(app.get());
 
   AccessLog log(stderr);
   HttpServerOptions http_options{.host = o.host,
@@ -91,6 +114,8 @@ Status Serve(const ServeOptions& o) {
                o.model_path.c_str(), model_id.c_str(), o.host.c_str(),
                static_cast<unsigned>(server.port()), o.parallel, ctx,
                api.prompter().description().c_str());
+  std::fprintf(stderr, "autan: web app data in %s%s\n", store_options.data_dir.c_str(),
+               *interrupted > 0 ? " (answers cut off by the last stop marked incomplete)" : "");
   std::fflush(stderr);
 
   std::thread drainer;
@@ -106,6 +131,7 @@ Status Serve(const ServeOptions& o) {
   // The engines go first: their last callbacks post to the (stopped) I/O context.
   scheduler->reset();
   embedder->reset();
+  app.reset();  // its workers finish the last store writes
   service->reset();
   http->reset();
   std::fprintf(stderr, "autan: stopped\n");

@@ -33,6 +33,8 @@ struct ServeOptions {
   std::string kv_type = "f16";
   int32_t kv_block_size = 16;
   bool prefix_cache = true;
+  std::string data_dir;         // the web app's accounts and chats; "": the XDG default
+  bool secure_cookies = false;  // the session cookie only travels over HTTPS
 };
 
 // Fails before serving on a bad model, keys file, address or option; a

@@ -4,6 +4,7 @@ import json
 import os
 import re
 import subprocess
+import tempfile
 import threading
 import time
 
@@ -12,6 +13,11 @@ AUTAN = os.environ["AUTAN_BIN"]
 
 class Server:
     def __init__(self, model, *args, env=None):
+        # The web app's data goes to a directory of the test's own, never to
+        # the user's ~/.local/share/autan.
+        self.data_home = tempfile.TemporaryDirectory()
+        env = dict(os.environ if env is None else env)
+        env.setdefault("XDG_DATA_HOME", self.data_home.name)
         self.proc = subprocess.Popen(
             [AUTAN, "serve", "-m", model, "--port", "0", "-t", "2", *args],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
@@ -93,6 +99,7 @@ class Server:
                 self.proc.wait()
         self.reader.join(5)
         self.proc.stderr.close()
+        self.data_home.cleanup()
         return self.proc.returncode
 
 

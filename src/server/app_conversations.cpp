@@ -1,0 +1,273 @@
+// /api routes over the user's own records: conversations (with search,
+// export and import) and assistants. Every store call names the signed-in
+// user, so another user's id reads as "not found".
+#include "server/app_json.h"
+#include "server/app_service.h"
+#include "server/json_util.h"
+#include "server/schema_fields.h"
+
+namespace autan::server {
+namespace {
+
+using Json = nlohmann::ordered_json;
+constexpr int64_t kListLimit = 1000;
+
+ApiError NoConversation() { return NotFound("no such conversation", "not_found"); }
+ApiError NoAssistant() { return NotFound("no such assistant", "not_found"); }
+
+// A query-string value: '+' is a space, %XX a byte.
+std::optional<std::string> QueryValue(std::string_view query, std::string_view name) {
+  while (!query.empty()) {
+    const size_t amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    const size_t eq = pair.find('=');
+    if (pair.substr(0, eq) != name) continue;
+    std::string out;
+    const std::string_view v = eq == std::string_view::npos ? "" : pair.substr(eq + 1);
+    for (size_t i = 0; i < v.size(); ++i) {
+      if (v[i] == '+') {
+        out += ' ';
+      } else if (v[i] == '%' && i + 2 < v.size() &&
+                 std::isxdigit(static_cast<unsigned char>(v[i + 1])) &&
+                 std::isxdigit(static_cast<unsigned char>(v[i + 2]))) {
+        out += static_cast<char>(std::stoi(std::string(v.substr(i + 1, 2)), nullptr, 16));
+        i += 2;
+      } else {
+        out += v[i];
+      }
+    }
+    return out;
+  }
+  return std::nullopt;
+}
+
+// {"temperature"?, "max_tokens"?, "top_p"?}: checked, and kept as given.
+std::optional<ApiError> CheckParameters(const Json& parameters, const char* field) {
+  if (!parameters.is_object()) {
+    return BadRequest("'" + std::string(field) + "' must be an object", field);
+  }
+  FieldReader f(parameters);
+  float number = 0;
+  int32_t count = 0;
+  f.Number("temperature", 0.0, 2.0, number);
+  f.Number("top_p", 0.0, 1.0, number);
+  f.Integer("max_tokens", 1, 1 << 20, count);
+  if (f.error) f.error->param = std::string(field) + "." + f.error->param;
+  return f.error;
+}
+
+}  // namespace
+
+void AppService::ListConversations(Call& c) {
+  const std::optional<std::string> q = QueryValue(c.req.query, "q");
+  Result<std::vector<store::Conversation>> list =
+      q && !q->empty() ? store_.SearchConversations(c.user_id(), *q, kListLimit)
+                       : store_.ListConversations(c.user_id(), kListLimit);
+  if (!list.ok()) return Error(c, BadRequest(list.error().message, "q"));
+  Json data = Json::array();
+  for (const store::Conversation& conv : *list) data.push_back(ConversationJson(conv));
+  Reply(c, {{"data", data}});
+}
+
+void AppService::CreateConversation(Call& c) {
+  Json body;
+  if (!Body(c, body)) return;
+  FieldReader f(body);
+  store::NewConversation conv;
+  f.String("title", conv.title);
+  std::string assistant;
+  f.String("assistant_id", assistant);
+  if (f.error) return Error(c, *f.error);
+  if (!assistant.empty()) conv.assistant_id = assistant;
+  Result<std::optional<store::Conversation>> made = store_.CreateConversation(c.user_id(), conv);
+  if (!made.ok()) return Error(c, BadRequest(made.error().message, "title"));
+  if (!made->has_value()) return Error(c, NoAssistant());
+  Reply(c, ConversationJson(**made), 201);
+}
+
+void AppService::GetConversation(Call& c) {
+  Result<std::optional<store::Conversation>> conv =
+      store_.GetConversation(c.user_id(), c.params[0]);
+  if (!conv.ok()) return StoreFailed(c, conv.error());
+  if (!conv->has_value()) return Error(c, NoConversation());
+  Result<std::optional<std::vector<store::Message>>> messages =
+      store_.ListMessages(c.user_id(), c.params[0]);
+  if (!messages.ok()) return StoreFailed(c, messages.error());
+  if (!messages->has_value()) return Error(c, NoConversation());
+  Json list = Json::array();
+  for (const store::Message& m : **messages) list.push_back(MessageJson(m));
+  Reply(c, {{"conversation", ConversationJson(**conv)}, {"messages", list}});
+}
+
+void AppService::UpdateConversation(Call& c) {
+  Json body;
+  if (!Body(c, body)) return;
+  FieldReader f(body);
+  std::optional<std::string> title;
+  if (f.Find("title")) {
+    std::string t;
+    f.String("title", t);
+    title = t;
+  }
+  if (f.error) return Error(c, *f.error);
+  const auto assistant = body.find("assistant_id");
+  if (assistant != body.end() && !assistant->is_null() && !assistant->is_string()) {
+    return Error(c, BadRequest("'assistant_id' must be a string or null", "assistant_id"));
+  }
+  Result<std::optional<store::Conversation>> conv =
+      store_.GetConversation(c.user_id(), c.params[0]);
+  if (!conv.ok()) return StoreFailed(c, conv.error());
+  if (!conv->has_value()) return Error(c, NoConversation());
+  if (title) {
+    Result<bool> renamed = store_.RenameConversation(c.user_id(), c.params[0], *title);
+    if (!renamed.ok()) return Error(c, BadRequest(renamed.error().message, "title"));
+  }
+  if (assistant != body.end()) {
+    std::optional<std::string> id;
+    if (assistant->is_string() && !assistant->get<std::string>().empty()) {
+      id = assistant->get<std::string>();
+    }
+    Result<bool> linked = store_.SetConversationAssistant(c.user_id(), c.params[0], id);
+    if (!linked.ok()) return StoreFailed(c, linked.error());
+    if (!*linked) return Error(c, NoAssistant());
+  }
+  conv = store_.GetConversation(c.user_id(), c.params[0]);
+  if (!conv.ok()) return StoreFailed(c, conv.error());
+  if (!conv->has_value()) return Error(c, NoConversation());
+  Reply(c, ConversationJson(**conv));
+}
+
+void AppService::DeleteConversation(Call& c) {
+  // The store records conversation.delete in the audit log.
+  Result<bool> deleted = store_.DeleteConversation(c.user_id(), c.params[0]);
+  if (!deleted.ok()) return StoreFailed(c, deleted.error());
+  if (!*deleted) return Error(c, NoConversation());
+  NoContent(c);
+}
+
+void AppService::ExportConversation(Call& c) {
+  Result<std::optional<store::Conversation>> conv =
+      store_.GetConversation(c.user_id(), c.params[0]);
+  if (!conv.ok()) return StoreFailed(c, conv.error());
+  if (!conv->has_value()) return Error(c, NoConversation());
+  Result<std::optional<std::vector<store::Message>>> messages =
+      store_.ListMessages(c.user_id(), c.params[0]);
+  if (!messages.ok()) return StoreFailed(c, messages.error());
+  if (!messages->has_value()) return Error(c, NoConversation());
+  Json list = Json::array();
+  for (const store::Message& m : **messages) list.push_back(MessageJson(m));
+  Reply(c, {{"version", 1}, {"conversation", ConversationJson(**conv)}, {"messages", list}});
+}
+
+void AppService::ImportConversation(Call& c) {
+  Json body;
+  if (!Body(c, body)) return;
+  if (body.value("version", Json()) != Json(1)) {
+    return Error(c, BadRequest("'version' must be 1", "version"));
+  }
+  const Json conv = body.value("conversation", Json::object());
+  if (!conv.is_object())
+    return Error(c, BadRequest("'conversation' must be an object", "conversation"));
+  FieldReader f(conv);
+  store::NewConversation made_conv;
+  f.String("title", made_conv.title);
+  if (f.error) {
+    f.error->param = "conversation.title";
+    return Error(c, *f.error);
+  }
+  const auto messages = body.find("messages");
+  if (messages == body.end() || !messages->is_array()) {
+    return Error(c, BadRequest("'messages' must be a list", "messages"));
+  }
+  std::vector<store::NewMessage> parsed;
+  for (size_t i = 0; i < messages->size(); ++i) {
+    const Json& m = (*messages)[i];
+    const std::string field = "messages[" + std::to_string(i) + "]";
+    const std::optional<store::MessageRole> role =
+        m.is_object() && m.value("role", Json()).is_string()
+            ? store::ParseMessageRole(m["role"].get<std::string>())
+            : std::nullopt;
+    if (!role || *role == store::MessageRole::kTool) {
+      return Error(
+          c, BadRequest("'" + field + ".role' must be user, assistant or system", field + ".role"));
+    }
+    if (!m.value("content", Json()).is_string()) {
+      return Error(c, BadRequest("'" + field + ".content' must be a string", field + ".content"));
+    }
+    parsed.push_back({*role, m["content"].get<std::string>()});
+  }
+  Result<std::optional<store::Conversation>> made =
+      store_.CreateConversation(c.user_id(), made_conv);
+  if (!made.ok()) return Error(c, BadRequest(made.error().message, "conversation.title"));
+  for (size_t i = 0; i < parsed.size(); ++i) {
+    Result<std::optional<store::Message>> m =
+        store_.AppendMessage(c.user_id(), (*made)->id, parsed[i]);
+    if (!m.ok()) {
+      // Nothing half-imported stays behind.
+      (void)store_.DeleteConversation(c.user_id(), (*made)->id);
+      return Error(c, BadRequest(m.error().message, "messages[" + std::to_string(i) + "]"));
+    }
+  }
+  Reply(c, ConversationJson(**made), 201);
+}
+
+void AppService::ListAssistants(Call& c) {
+  Result<std::vector<store::Assistant>> list = store_.ListAssistants(c.user_id());
+  if (!list.ok()) return StoreFailed(c, list.error());
+  Json data = Json::array();
+  for (const store::Assistant& a : *list) data.push_back(AssistantJson(a));
+  Reply(c, {{"data", data}});
+}
+
+void AppService::CreateAssistant(Call& c) {
+  Json body;
+  if (!Body(c, body)) return;
+  FieldReader f(body);
+  store::AssistantFields fields;
+  if (!f.Find("name")) f.Fail("'name' is required", "name");
+  f.String("name", fields.name);
+  f.String("instructions", fields.instructions);
+  if (f.error) return Error(c, *f.error);
+  const Json parameters = body.value("parameters", Json::object());
+  if (std::optional<ApiError> e = CheckParameters(parameters, "parameters")) return Error(c, *e);
+  fields.parameters = DumpJson(parameters);
+  Result<store::Assistant> made = store_.CreateAssistant(c.user_id(), fields);
+  if (!made.ok()) return Error(c, BadRequest(made.error().message, "name"));
+  Reply(c, AssistantJson(*made), 201);
+}
+
+void AppService::UpdateAssistant(Call& c) {
+  Json body;
+  if (!Body(c, body)) return;
+  Result<std::optional<store::Assistant>> current = store_.GetAssistant(c.user_id(), c.params[0]);
+  if (!current.ok()) return StoreFailed(c, current.error());
+  if (!current->has_value()) return Error(c, NoAssistant());
+  store::AssistantFields fields{(*current)->name, (*current)->instructions, (*current)->parameters};
+  FieldReader f(body);
+  f.String("name", fields.name);
+  f.String("instructions", fields.instructions);
+  if (f.error) return Error(c, *f.error);
+  if (f.Find("parameters")) {
+    if (std::optional<ApiError> e = CheckParameters(body["parameters"], "parameters")) {
+      return Error(c, *e);
+    }
+    fields.parameters = DumpJson(body["parameters"]);
+  }
+  Result<bool> updated = store_.UpdateAssistant(c.user_id(), c.params[0], fields);
+  if (!updated.ok()) return Error(c, BadRequest(updated.error().message, "name"));
+  if (!*updated) return Error(c, NoAssistant());
+  Result<std::optional<store::Assistant>> now = store_.GetAssistant(c.user_id(), c.params[0]);
+  if (!now.ok()) return StoreFailed(c, now.error());
+  if (!now->has_value()) return Error(c, NoAssistant());
+  Reply(c, AssistantJson(**now));
+}
+
+void AppService::DeleteAssistant(Call& c) {
+  Result<bool> deleted = store_.DeleteAssistant(c.user_id(), c.params[0]);
+  if (!deleted.ok()) return StoreFailed(c, deleted.error());
+  if (!*deleted) return Error(c, NoAssistant());
+  NoContent(c);
+}
+
+}  // namespace autan::server
