@@ -2,6 +2,8 @@
 # commands the README promises on a fresh Debian 12 machine.
 JOBS ?= $(shell nproc)
 DEMO_MODEL ?= build/demo-small-q8_0.gguf
+# The web app's accounts and chats for `make serve`.
+DATA_DIR ?= build/demo-data
 
 .PHONY: setup build test test-release test-asan serve clean format web web-test
 
@@ -26,8 +28,9 @@ $(DEMO_MODEL): build
 	./build/release/autan synth --shape small --type q8_0 $(DEMO_MODEL)
 
 serve: build $(DEMO_MODEL)
-	@echo "autan: starting the API on http://127.0.0.1:8080 (OpenAI/Mistral base URL http://127.0.0.1:8080/v1); Ctrl-C stops it"
-	./build/release/autan serve -m $(DEMO_MODEL) --host 127.0.0.1 --port 8080
+	@echo "autan: the chat app on http://127.0.0.1:8080/ (the first visit creates the administrator),"
+	@echo "       the OpenAI/Mistral API on http://127.0.0.1:8080/v1; data in $(DATA_DIR); Ctrl-C stops it"
+	./build/release/autan serve -m $(DEMO_MODEL) --host 127.0.0.1 --port 8080 --data-dir $(DATA_DIR)
 
 # The chat web app (web/): a production build into web/dist (embedded into the
 # binary by the server build), and its unit tests. `make test` runs them too,

@@ -17,7 +17,9 @@ const MODEL = "tiny";
 
 function startServer(model, args) {
   return new Promise((resolve, reject) => {
-    const proc = spawn(AUTAN, ["serve", "-m", model, "--port", "0", "-t", "2", ...args], {
+    // The web app's data stays in the test's directory.
+    const proc = spawn(AUTAN, ["serve", "-m", model, "--port", "0", "-t", "2",
+                               "--data-dir", join(tmp, "data"), ...args], {
       stdio: ["ignore", "ignore", "pipe"],
     });
     let log = "";
