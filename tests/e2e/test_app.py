@@ -170,6 +170,11 @@ class AppTest(unittest.TestCase):
         self.assertIn("password", body["error"]["message"])
         user = anon.login("alice")
         self.assertEqual(user, self.users["alice"])
+        behind_tls = Client(self.server)
+        status, _, r = behind_tls.request("POST", "/api/login", {
+            "username": "alice", "password": PASSWORD}, headers={"X-Forwarded-Proto": "https"})
+        self.assertEqual(status, 200)
+        self.assertTrue(r.getheader("Set-Cookie").endswith("; Secure"), r.getheader("Set-Cookie"))
         status, me, _ = anon.request("GET", "/api/me")
         self.assertEqual(status, 200)
         self.assertEqual(me["user"]["username"], "alice")
