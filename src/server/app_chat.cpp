@@ -67,8 +67,11 @@ class AnswerStream : public std::enable_shared_from_this<AnswerStream> {
         last_write_(started_) {}
 
   // Engine thread.
-  void OnPiece(const std::string& text) {
-    if (text.empty()) return;
+  void OnPiece(const std::string& piece) {
+    if (piece.empty()) return;
+    // A token may end inside a UTF-8 character; the store only takes valid
+    // text, and must hold what the client was sent.
+    const std::string text = AsSentInJson(piece);
     ex_->Send(SseEvent(DumpJson({{"type", "delta"}, {"text", text}})));
     std::lock_guard lock(mu_);
     if (!first_piece_) first_piece_ = Clock::now();
