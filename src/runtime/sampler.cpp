@@ -157,7 +157,11 @@ Sampler::Sampler(SamplingParams params, int32_t n_vocab, int32_t fallback_token)
     : params_(std::move(params)),
       n_vocab_(n_vocab),
       fallback_token_(fallback_token),
-      rng_(params_.seed) {
+      rng_(params_.seed) {}
+
+// On first use, not at creation: a request waiting in the queue holds its
+// sampler, and a thousand of them must not hold a vocabulary-sized buffer each.
+void Sampler::AllocateBuffers() {
   logits_.resize(static_cast<size_t>(n_vocab_));
   const bool top_k_on = params_.top_k > 0 && params_.top_k < n_vocab_;
   const auto max_candidates = static_cast<size_t>(top_k_on ? params_.top_k : n_vocab_);
@@ -180,6 +184,7 @@ bool Sampler::PenaltiesOn() const {
 
 int32_t Sampler::Sample(std::span<const float> logits) {
   AUTAN_CHECK(logits.size() == static_cast<size_t>(n_vocab_));
+  if (logits_.empty()) AllocateBuffers();
   LoadLogits(logits);
   if (params_.temperature <= 0) return Greedy();
   SelectCandidates();
@@ -347,6 +352,7 @@ int32_t Sampler::Draw() {
 void Sampler::Accept(int32_t token) {
   AUTAN_CHECK(token >= 0 && token < n_vocab_);
   if (!PenaltiesOn()) return;
+  if (logits_.empty()) AllocateBuffers();
   if (params_.penalty_last_n > 0) {
     const auto last_n = static_cast<size_t>(params_.penalty_last_n);
     if (window_.size() < last_n) {

@@ -88,14 +88,16 @@ class Sampler {
   void Count(int32_t token);
   void Uncount(int32_t token);
   bool PenaltiesOn() const;
+  void AllocateBuffers();
 
   SamplingParams params_;
   int32_t n_vocab_;
   int32_t fallback_token_;  // lowest id not banned by the bias
   Rng rng_;
 
-  // Buffers reused by every call: they reach their size on the first calls,
-  // after which sampling allocates nothing.
+  // Buffers reused by every call, allocated by the first Sample or Accept:
+  // they reach their size on the first calls, after which sampling allocates
+  // nothing.
   std::vector<float> logits_;          // [n_vocab] biased, penalized logits
   std::vector<Candidate> candidates_;  // the tokens still in play
   bool sorted_ = false;                // candidates_ by descending logit, then id (else by id)
