@@ -90,7 +90,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (!Current(gen) || responded_) return;
     responded_ = true;
     record_.status = r.status;
-    Queue(Head(r, keep_alive_, false, r.body.size()) + r.body);
+    Queue(Head(r, keep_alive_, false, r.body.size()) + (head_only_ ? std::string() : r.body));
     complete_ = true;
     Flush();
   }
@@ -231,6 +231,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
     ++gen_;
     responded_ = complete_ = streaming_ = chunked_ = finished_ = false;
     record_ = AccessRecord{req.method, req.path, "", remote_, 0, 0.0, 0, 0};
+    // HEAD is GET without the body (RFC 9110): routed as GET, answered with
+    // the same headers, Content-Length included.
+    head_only_ = req.method == "HEAD";
+    if (head_only_) req.method = "GET";
     started_ = Clock::now();
     stream_.expires_never();
     server_.open_responses.fetch_add(1);
@@ -344,7 +348,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   uint64_t gen_ = 0;
   bool http11_ = true, keep_alive_ = true;
   bool responded_ = false, streaming_ = false, chunked_ = false, complete_ = false;
-  bool finished_ = true;  // no request in progress
+  bool head_only_ = false;  // a HEAD request: headers only
+  bool finished_ = true;    // no request in progress
   bool writing_ = false, lost_ = false, refused_ = false;
 };
 

@@ -505,9 +505,10 @@ class AppTest(unittest.TestCase):
                                              headers={"Authorization": "Bearer " + FILE_KEY})[0],
                          404)
 
-    def raw_get(self, target):
+    def raw_get(self, target, method="GET"):
         sock = socket.create_connection(("127.0.0.1", self.server.port))
-        sock.sendall(("GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" % target).encode())
+        sock.sendall(("%s %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                      % (method, target)).encode())
         data = b""
         while True:
             chunk = sock.recv(65536)
@@ -543,6 +544,13 @@ class AppTest(unittest.TestCase):
             if "200 OK" in status_line:
                 self.assertTrue(raw.endswith(index), target)
         self.assertEqual(self.server.request("GET", "/assets/missing-123.js")[0], 404)
+        # HEAD: GET's status and headers, Content-Length included, and no body.
+        head = self.raw_get("/", method="HEAD")
+        lines, _, rest = head.partition("\r\n\r\n")
+        self.assertTrue(lines.startswith("HTTP/1.1 200 OK"), head[:200])
+        self.assertIn("Content-Length: %d" % len(index.encode()), lines)
+        self.assertIn("ETag: " + etag, lines)
+        self.assertEqual(rest, "")
 
 
 class CrashTest(unittest.TestCase):
