@@ -21,6 +21,8 @@ constexpr size_t kRowTile = 16;
 // tiles are rarely cut, in about this many chunks each.
 constexpr size_t kRowGrain = 16;
 constexpr size_t kChunksPerThread = 2;
+// Batches up to this many rows run as separate matrix-vector products.
+constexpr size_t kMatVecUpTo = 3;
 // Converted activation rows start on a cache line.
 constexpr size_t kAlign = 64;
 
@@ -126,6 +128,16 @@ void MatMulWith(const MatMulKernels& k, DType w, const void* weights, size_t row
   const std::optional<size_t> w_row_bytes = RowBytes(w, cols);
   AUTAN_CHECK(w_row_bytes.has_value() && RowBytes(VecDotType(w), cols).has_value());
   if (rows == 0 || batch == 0) return;
+  // A tile computes a whole group of activation rows however few are real,
+  // and costs about four matrix-vector passes: for two or three rows (a
+  // few streams decoding together) separate passes are faster. Every kernel
+  // gives the same bits per element either way, so results do not change.
+  if (batch > 1 && batch <= kMatVecUpTo) {
+    for (size_t b = 0; b < batch; ++b) {
+      MatMulWith(k, w, weights, rows, cols, x + b * cols, 1, y + b * rows, pool, scratch);
+    }
+    return;
+  }
 
   // Activations are converted once per call, not once per weight row.
   const uint8_t* xp = reinterpret_cast<const uint8_t*>(x);
