@@ -11,6 +11,7 @@ packages=(
   argon2  # the reference Argon2 tool, an oracle for the password tests
   libgtest-dev libgmock-dev libbenchmark-dev libsentencepiece-dev
   python3 python3-numpy python3-jsonschema
+  chromium  # the browser the web app's end-to-end tests drive (tests/e2e/browser)
 )
 
 missing=()
@@ -40,6 +41,14 @@ clients="$(dirname "$0")/../tests/e2e/clients"
 if [ ! -d "$clients/node_modules" ]; then
   echo "setup: installing the API client SDKs for the end-to-end tests"
   npm ci --prefix "$clients" --no-audit --no-fund
+fi
+
+# playwright-core, which drives the system Chromium in the browser tests; it
+# downloads no browser of its own.
+browser="$(dirname "$0")/../tests/e2e/browser"
+if [ ! -d "$browser/node_modules" ]; then
+  echo "setup: installing the browser test driver"
+  npm ci --prefix "$browser" --no-audit --no-fund
 fi
 
 # The web app's build and test tools (Svelte, Vite, vitest), at the versions
