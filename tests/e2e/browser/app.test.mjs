@@ -6,12 +6,13 @@
 // AUTAN_BROWSER_ARTIFACTS (default: build/release/tests/e2e/browser-artifacts).
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
+import { startServer as startAutan, stopServer } from "../serve_util.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const AUTAN = process.env.AUTAN_BIN;
@@ -25,36 +26,9 @@ const WAIT = 15000;
 const tmp = mkdtempSync(join(tmpdir(), "autan-browser-"));
 let server, browser, base;
 
-function startServer(model) {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(AUTAN, ["serve", "-m", model, "--port", "0", "-t", "2", "--parallel", "2",
-                               "--ctx", "4096", "--data-dir", join(tmp, "data")], {
-      stdio: ["ignore", "ignore", "pipe"],
-      // Nothing of the user's own data directory is read or written.
-      env: { ...process.env, XDG_DATA_HOME: join(tmp, "xdg") },
-    });
-    let log = "";
-    const timer = setTimeout(() => reject(new Error("autan serve did not start: " + log)), 60000);
-    proc.stderr.on("data", (d) => {
-      log += d.toString();
-      const m = log.match(/on http:\/\/[^ ]+:(\d+) /);
-      if (m && timer) {
-        clearTimeout(timer);
-        resolve({ proc, port: Number(m[1]) });
-      }
-    });
-    proc.on("exit", (code) => reject(new Error(`autan serve exited ${code}: ${log}`)));
-  });
-}
-
-function stopServer(s) {
-  return new Promise((resolve) => {
-    if (s.proc.exitCode !== null) return resolve(s.proc.exitCode);
-    s.proc.removeAllListeners("exit");
-    s.proc.on("exit", (code) => resolve(code));
-    s.proc.kill("SIGTERM");
-  });
-}
+// The app's server: two sequences, room for long answers.
+const startServer = (model) =>
+  startAutan(AUTAN, model, tmp, ["--parallel", "2", "--ctx", "4096"]);
 
 before(async () => {
   const model = join(tmp, "tiny.gguf");

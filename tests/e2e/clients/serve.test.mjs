@@ -2,48 +2,21 @@
 // Needs AUTAN_BIN; starts its own servers on free loopback ports.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createHash } from "node:crypto";
 import OpenAI from "openai";
 import { Mistral } from "@mistralai/mistralai";
+import { startServer as startAutan, stopServer } from "../serve_util.mjs";
 
 const AUTAN = process.env.AUTAN_BIN;
 assert.ok(AUTAN, "AUTAN_BIN must name the autan binary");
 const KEY = "sk-autan-e2e";
 const MODEL = "tiny";
 
-function startServer(model, args) {
-  return new Promise((resolve, reject) => {
-    // The web app's data stays in the test's directory.
-    const proc = spawn(AUTAN, ["serve", "-m", model, "--port", "0", "-t", "2",
-                               "--data-dir", join(tmp, "data"), ...args], {
-      stdio: ["ignore", "ignore", "pipe"],
-    });
-    let log = "";
-    const timer = setTimeout(() => reject(new Error("autan serve did not start: " + log)), 60000);
-    proc.stderr.on("data", (d) => {
-      log += d.toString();
-      const m = log.match(/on http:\/\/[^ ]+:(\d+) /);
-      if (m && timer) {
-        clearTimeout(timer);
-        resolve({ proc, port: Number(m[1]) });
-      }
-    });
-    proc.on("exit", (code) => reject(new Error(`autan serve exited ${code}: ${log}`)));
-  });
-}
-
-function stopServer(server) {
-  return new Promise((resolve) => {
-    if (server.proc.exitCode !== null) return resolve(server.proc.exitCode);
-    server.proc.removeAllListeners("exit");
-    server.proc.on("exit", (code) => resolve(code));
-    server.proc.kill("SIGTERM");
-  });
-}
+const startServer = (model, args) => startAutan(AUTAN, model, tmp, args);
 
 const tmp = mkdtempSync(join(tmpdir(), "autan-clients-"));
 const modelPath = join(tmp, `${MODEL}.gguf`);
