@@ -14,6 +14,7 @@
 #include "server/schema_fields.h"
 #include "server/sse.h"
 #include "server/static_files.h"
+#include "store/validate.h"
 
 namespace autan::server {
 namespace {
@@ -71,7 +72,7 @@ class AnswerStream : public std::enable_shared_from_this<AnswerStream> {
     if (piece.empty()) return;
     // A token may end inside a UTF-8 character; the store only takes valid
     // text, and must hold what the client was sent.
-    const std::string text = AsSentInJson(piece);
+    const std::string text = store::IsValidUtf8(piece) ? piece : AsSentInJson(piece);
     ex_->Send(SseEvent(DumpJson({{"type", "delta"}, {"text", text}})));
     std::lock_guard lock(mu_);
     if (!first_piece_) first_piece_ = Clock::now();
