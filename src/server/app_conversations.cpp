@@ -86,18 +86,39 @@ void AppService::CreateConversation(Call& c) {
   Reply(c, ConversationJson(**made), 201);
 }
 
-void AppService::GetConversation(Call& c) {
+// The conversation named by the route and its messages as JSON; false once an
+// error has been answered (not found for another user's id).
+bool AppService::LoadConversation(Call& c, Json& conversation, Json& messages) {
   Result<std::optional<store::Conversation>> conv =
       store_.GetConversation(c.user_id(), c.params[0]);
-  if (!conv.ok()) return StoreFailed(c, conv.error());
-  if (!conv->has_value()) return Error(c, NoConversation());
-  Result<std::optional<std::vector<store::Message>>> messages =
+  if (!conv.ok()) {
+    StoreFailed(c, conv.error());
+    return false;
+  }
+  if (!conv->has_value()) {
+    Error(c, NoConversation());
+    return false;
+  }
+  Result<std::optional<std::vector<store::Message>>> list =
       store_.ListMessages(c.user_id(), c.params[0]);
-  if (!messages.ok()) return StoreFailed(c, messages.error());
-  if (!messages->has_value()) return Error(c, NoConversation());
-  Json list = Json::array();
-  for (const store::Message& m : **messages) list.push_back(MessageJson(m));
-  Reply(c, {{"conversation", ConversationJson(**conv)}, {"messages", list}});
+  if (!list.ok()) {
+    StoreFailed(c, list.error());
+    return false;
+  }
+  if (!list->has_value()) {
+    Error(c, NoConversation());
+    return false;
+  }
+  conversation = ConversationJson(**conv);
+  messages = Json::array();
+  for (const store::Message& m : **list) messages.push_back(MessageJson(m));
+  return true;
+}
+
+void AppService::GetConversation(Call& c) {
+  Json conversation, messages;
+  if (!LoadConversation(c, conversation, messages)) return;
+  Reply(c, {{"conversation", conversation}, {"messages", messages}});
 }
 
 void AppService::UpdateConversation(Call& c) {
@@ -147,17 +168,9 @@ void AppService::DeleteConversation(Call& c) {
 }
 
 void AppService::ExportConversation(Call& c) {
-  Result<std::optional<store::Conversation>> conv =
-      store_.GetConversation(c.user_id(), c.params[0]);
-  if (!conv.ok()) return StoreFailed(c, conv.error());
-  if (!conv->has_value()) return Error(c, NoConversation());
-  Result<std::optional<std::vector<store::Message>>> messages =
-      store_.ListMessages(c.user_id(), c.params[0]);
-  if (!messages.ok()) return StoreFailed(c, messages.error());
-  if (!messages->has_value()) return Error(c, NoConversation());
-  Json list = Json::array();
-  for (const store::Message& m : **messages) list.push_back(MessageJson(m));
-  Reply(c, {{"version", 1}, {"conversation", ConversationJson(**conv)}, {"messages", list}});
+  Json conversation, messages;
+  if (!LoadConversation(c, conversation, messages)) return;
+  Reply(c, {{"version", 1}, {"conversation", conversation}, {"messages", messages}});
 }
 
 void AppService::ImportConversation(Call& c) {

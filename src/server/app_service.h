@@ -102,6 +102,8 @@ class AppService {
   // app_conversations.cpp
   void ListConversations(Call& c);
   void CreateConversation(Call& c);
+  bool LoadConversation(Call& c, nlohmann::ordered_json& conversation,
+                        nlohmann::ordered_json& messages);
   void GetConversation(Call& c);
   void UpdateConversation(Call& c);
   void DeleteConversation(Call& c);
