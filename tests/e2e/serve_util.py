@@ -11,6 +11,14 @@ import time
 AUTAN = os.environ["AUTAN_BIN"]
 
 
+def cli(*args):
+    """Runs `autan ARGS`; its stdout, or an AssertionError with its stderr."""
+    p = subprocess.run([AUTAN, *args], capture_output=True, timeout=300)
+    if p.returncode != 0:
+        raise AssertionError(p.stderr.decode())
+    return p.stdout.decode()
+
+
 class Server:
     def __init__(self, model, *args, env=None):
         # The web app's data goes to a directory of the test's own, never to

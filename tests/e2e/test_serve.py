@@ -17,7 +17,7 @@ import unittest
 import jsonschema
 
 sys.path.insert(0, os.path.dirname(__file__))
-from serve_util import AUTAN, Server, metric  # noqa: E402
+from serve_util import AUTAN, Server, cli, metric  # noqa: E402
 
 CHAT = "/v1/chat/completions"
 COMPLETIONS = "/v1/completions"
@@ -25,13 +25,6 @@ COMPLETIONS = "/v1/completions"
 
 def user(text):
     return [{"role": "user", "content": text}]
-
-
-def cli(*args):
-    p = subprocess.run([AUTAN, *args], capture_output=True, timeout=300)
-    if p.returncode != 0:
-        raise AssertionError(p.stderr.decode())
-    return p.stdout.decode()
 
 
 class ServeTest(unittest.TestCase):

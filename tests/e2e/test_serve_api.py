@@ -9,7 +9,6 @@ import math
 import os
 import socket
 import struct
-import subprocess
 import sys
 import tempfile
 import time
@@ -22,20 +21,13 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "reference"))
 import reference  # noqa: E402
 from fim_vocab import write_fim_vocab  # noqa: E402
-from serve_util import AUTAN, Server, metric  # noqa: E402
+from serve_util import AUTAN, Server, cli, metric  # noqa: E402
 
 TESTDATA = os.environ["AUTAN_TESTDATA"]
 VOCAB = os.path.join(TESTDATA, "vocab", "ggml-vocab-llama-spm.gguf")
 EMBEDDINGS = "/v1/embeddings"
 FIM = "/v1/fim/completions"
 COMPLETIONS = "/v1/completions"
-
-
-def cli(*args):
-    p = subprocess.run([AUTAN, *args], capture_output=True, timeout=300)
-    if p.returncode != 0:
-        raise AssertionError(p.stderr.decode())
-    return p.stdout.decode()
 
 
 def vocab_cases():
