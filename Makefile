@@ -27,10 +27,19 @@ test-asan:
 $(DEMO_MODEL): build
 	./build/release/autan synth --shape small --type q8_0 $(DEMO_MODEL)
 
-serve: build $(DEMO_MODEL)
-	@echo "autan: the chat app on http://127.0.0.1:8080/ (the first visit creates the administrator),"
+# `make serve MODEL=path/to/model.gguf` serves that model instead of the demo.
+MODEL ?=
+SERVE_MODEL = $(if $(MODEL),$(MODEL),$(DEMO_MODEL))
+
+serve: build $(if $(MODEL),,$(DEMO_MODEL))
+ifeq ($(MODEL),)
+	@echo "autan: serving the demo model $(DEMO_MODEL): its weights are random, so its answers"
+	@echo "       are random text. Serve a real model with: make serve MODEL=path/to/model.gguf"
+endif
+	@echo "autan: the chat app on http://127.0.0.1:8080/ (the first visit creates the administrator"
+	@echo "       account; or: build/release/autan user add --admin --name NAME --data-dir $(DATA_DIR)),"
 	@echo "       the OpenAI/Mistral API on http://127.0.0.1:8080/v1; data in $(DATA_DIR); Ctrl-C stops it"
-	./build/release/autan serve -m $(DEMO_MODEL) --host 127.0.0.1 --port 8080 --data-dir $(DATA_DIR)
+	./build/release/autan serve -m $(SERVE_MODEL) --host 127.0.0.1 --port 8080 --data-dir $(DATA_DIR)
 
 # The chat web app (web/): a production build into web/dist (embedded into the
 # binary by the server build), and its unit tests. `make test` runs them too,
