@@ -24,6 +24,8 @@ struct ModelConfig {
   float norm_eps = 1e-5f;
   int32_t context_length = 0;  // trained context
   int32_t sliding_window = 0;  // 0: full attention; else each token sees the last W positions
+  int32_t n_expert = 0;        // mixture of experts (Mixtral); 0: a dense feed-forward block
+  int32_t n_expert_used = 0;   // experts each token goes through
 
   int32_t q_dim() const { return n_heads * head_dim; }
   int32_t kv_dim() const { return n_kv_heads * head_dim; }

@@ -76,11 +76,19 @@ class SynthWriter {
   SynthWriter(const SynthOptions& o, ThreadPool& pool) : options_(o), pool_(pool) {}
 
   // A matrix [rows][cols] of N(0, 1/cols) values: activations keep unit scale.
-  void Matrix(gguf::Writer& w, const std::string& name, DType type, int64_t cols, int64_t rows) {
+  // With n_stack > 0, that many such matrices stacked as a third dimension
+  // (a mixture of experts' weights).
+  void Matrix(gguf::Writer& w, const std::string& name, DType type, int64_t cols, int64_t rows,
+              int64_t n_stack = 0) {
     const uint64_t seed = HashName(name, options_.seed);
     const size_t row_bytes = *RowBytes(type, static_cast<uint64_t>(cols));
     const float stddev = 1.0f / std::sqrt(static_cast<float>(cols));
-    w.AddTensor(name, type, {static_cast<uint64_t>(cols), static_cast<uint64_t>(rows)},
+    std::vector<uint64_t> dims = {static_cast<uint64_t>(cols), static_cast<uint64_t>(rows)};
+    if (n_stack > 0) {
+      dims.push_back(static_cast<uint64_t>(n_stack));
+      rows *= n_stack;
+    }
+    w.AddTensor(name, type, dims,
                 [this, seed, type, cols, rows, row_bytes, stddev](std::span<uint8_t> out) {
                   pool_.ParallelFor(static_cast<size_t>(rows), [&](size_t begin, size_t end) {
                     std::vector<float> row(static_cast<size_t>(cols));
@@ -167,6 +175,12 @@ Status WriteSynthModel(const SynthOptions& o, const gguf::File& vocab, const std
   for (const TypePlan& p : kPlans) plan = p.name == o.type ? &p : plan;
   if (plan == nullptr) return Fail("unknown type '%s'", o.type.c_str());
   if (o.sliding_window < 0) return Fail("sliding window must not be negative");
+  if (o.arch != "llama" && o.arch != "mixtral") {
+    return Fail("unknown architecture '%s' (llama, mixtral)", o.arch.c_str());
+  }
+  // Mixtral's routing: 8 experts, 2 per token.
+  const int32_t n_expert = o.arch == "mixtral" ? 8 : 0;
+  const int32_t n_expert_used = 2;
 
   Result<std::vector<std::string>> tokens = vocab.GetStringArray("tokenizer.ggml.tokens");
   if (!tokens.ok()) return Fail("vocabulary: %s", tokens.error().message.c_str());
@@ -174,7 +188,8 @@ Status WriteSynthModel(const SynthOptions& o, const gguf::File& vocab, const std
 
   gguf::Writer w;
   w.SetString("general.architecture", "llama");
-  w.SetString("general.name", "autan-synth-" + o.shape + "-" + o.type);
+  w.SetString("general.name",
+              "autan-synth-" + (o.arch == "llama" ? "" : o.arch + "-") + o.shape + "-" + o.type);
   w.SetU32("general.file_type", plan->file_type);
   w.SetU32("llama.context_length", static_cast<uint32_t>(shape->context_length));
   w.SetU32("llama.embedding_length", static_cast<uint32_t>(shape->dim));
@@ -188,6 +203,10 @@ Status WriteSynthModel(const SynthOptions& o, const gguf::File& vocab, const std
   w.SetU32("llama.vocab_size", static_cast<uint32_t>(n_vocab));
   if (o.sliding_window > 0) {
     w.SetU32("llama.attention.sliding_window", static_cast<uint32_t>(o.sliding_window));
+  }
+  if (n_expert > 0) {
+    w.SetU32("llama.expert_count", static_cast<uint32_t>(n_expert));
+    w.SetU32("llama.expert_used_count", static_cast<uint32_t>(n_expert_used));
   }
   w.CopyMetadata(vocab, "tokenizer.");
   if (!o.control_tokens.empty()) AUTAN_TRY(AddControlTokens(vocab, *tokens, o.control_tokens, w));
@@ -206,6 +225,13 @@ Status WriteSynthModel(const SynthOptions& o, const gguf::File& vocab, const std
     s.Matrix(w, b + "attn_v.weight", more, dim, kv_dim);
     s.Matrix(w, b + "attn_output.weight", plan->base, dim, dim);
     s.Norm(w, b + "ffn_norm.weight", dim);
+    if (n_expert > 0) {
+      s.Matrix(w, b + "ffn_gate_inp.weight", DType::kF32, dim, n_expert);
+      s.Matrix(w, b + "ffn_gate_exps.weight", plan->base, dim, ffn, n_expert);
+      s.Matrix(w, b + "ffn_up_exps.weight", plan->base, dim, ffn, n_expert);
+      s.Matrix(w, b + "ffn_down_exps.weight", more, ffn, dim, n_expert);
+      continue;
+    }
     s.Matrix(w, b + "ffn_gate.weight", plan->base, dim, ffn);
     s.Matrix(w, b + "ffn_up.weight", plan->base, dim, ffn);
     s.Matrix(w, b + "ffn_down.weight", more, ffn, dim);

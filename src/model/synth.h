@@ -1,4 +1,4 @@
-// Deterministic random-weight Llama/Mistral models for tests and benchmarks:
+// Deterministic random-weight Llama/Mistral/Mixtral models for tests and benchmarks:
 // the real tokenizer and architecture, weights drawn from a seeded generator,
 // written as GGUF that llama.cpp loads too.
 #pragma once
@@ -14,6 +14,7 @@
 namespace autan {
 
 struct SynthOptions {
+  std::string arch = "llama";  // llama | mixtral (8 experts, 2 per token)
   std::string shape = "tiny";  // tiny | small | 1b | 7b
   std::string type = "f32";    // a weight type (f32, f16, bf16, q8_0, q4_0, ...) or q4_k_m / q5_k_m
   uint64_t seed = 1;
