@@ -25,6 +25,11 @@ CommandFn AddSynthCommand(CLI::App& app) {
   cmd->add_option("--sliding-window", f->options.sliding_window,
                   "Write a sliding attention window of N positions")
       ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--layer-windows", f->options.layer_windows,
+                  "Per-layer attention windows, cycled over the layers (0: full), e.g. 4096,0")
+      ->delimiter(',')
+      ->check(CLI::NonNegativeNumber)
+      ->excludes("--sliding-window");
   cmd->add_option("--vocab", f->vocab, "GGUF file to take the tokenizer from (default: built in)");
   cmd->add_option("--add-control-token", f->options.control_tokens,
                   "Append a control token to the vocabulary (repeatable), e.g. [TOOL_CALLS]")

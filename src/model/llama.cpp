@@ -60,7 +60,21 @@ Status ReadLlamaConfig(const gguf::File& file, ModelConfig& c) {
   c.rope_freq_base = ReadFloatOr(file, p + "rope.freq_base", 10000.0f);
   c.norm_eps = ReadFloatOr(file, p + "attention.layer_norm_rms_epsilon", 1e-5f);
   c.context_length = ReadCountOr(file, p + "context_length", 4096);
-  if (c.sliding_window < 0) c.sliding_window = ReadCountOr(file, p + "attention.sliding_window", 0);
+  const std::string window_key = p + "attention.sliding_window";
+  const gguf::Value* window = file.Find(window_key);
+  if (c.sliding_window < 0 && window != nullptr && window->is_array()) {
+    // One window per layer, cycled (0: that layer sees everything).
+    Result<std::vector<int32_t>> windows = file.GetIntArray(window_key);
+    if (!windows.ok()) return windows.error();
+    if (windows->empty()) return Fail("%s is an empty array", window_key.c_str());
+    c.layer_windows = std::move(windows).value();
+    const bool all_windowed = std::all_of(c.layer_windows.begin(), c.layer_windows.end(),
+                                          [](int32_t w) { return w > 0; });
+    c.sliding_window =
+        all_windowed ? *std::max_element(c.layer_windows.begin(), c.layer_windows.end()) : 0;
+  } else if (c.sliding_window < 0) {
+    c.sliding_window = ReadCountOr(file, window_key, 0);
+  }
   c.n_expert = ReadCountOr(file, p + "expert_count", 0);
   c.n_expert_used = ReadCountOr(file, p + "expert_used_count", 0);
   return {};
@@ -222,13 +236,14 @@ class Llama final : public Architecture {
     const size_t n_pairs = a.batch.size() * c_.n_kv_heads;
     const int32_t group = c_.n_heads / c_.n_kv_heads;
     const float scale = 1.0f / std::sqrt(static_cast<float>(c_.head_dim));
+    const int32_t window = c_.WindowOf(layer);
     a.pool.Run([&](int thread, int n_threads) {
       for (size_t i = static_cast<size_t>(thread); i < n_pairs; i += n_threads) {
         const size_t t = i / c_.n_kv_heads;
         const int32_t h = static_cast<int32_t>(i % c_.n_kv_heads);
         const KvCacheView& kv = a.caches[static_cast<size_t>(a.batch.seq[t])];
         const int32_t pos = a.batch.positions[t];
-        const int32_t first = c_.sliding_window > 0 ? std::max(0, pos - c_.sliding_window + 1) : 0;
+        const int32_t first = window > 0 ? std::max(0, pos - window + 1) : 0;
         const size_t head_offset =
             LayerOffset(kv, layer) +
             kernels::KvRowBytes(kv.type, static_cast<size_t>(h) * c_.head_dim);

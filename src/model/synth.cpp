@@ -175,6 +175,9 @@ Status WriteSynthModel(const SynthOptions& o, const gguf::File& vocab, const std
   for (const TypePlan& p : kPlans) plan = p.name == o.type ? &p : plan;
   if (plan == nullptr) return Fail("unknown type '%s'", o.type.c_str());
   if (o.sliding_window < 0) return Fail("sliding window must not be negative");
+  for (int32_t lw : o.layer_windows) {
+    if (lw < 0) return Fail("layer windows must not be negative");
+  }
   if (o.arch != "llama" && o.arch != "mixtral") {
     return Fail("unknown architecture '%s' (llama, mixtral)", o.arch.c_str());
   }
@@ -201,7 +204,9 @@ Status WriteSynthModel(const SynthOptions& o, const gguf::File& vocab, const std
   w.SetF32("llama.attention.layer_norm_rms_epsilon", 1e-5f);
   w.SetF32("llama.rope.freq_base", 10000.0f);
   w.SetU32("llama.vocab_size", static_cast<uint32_t>(n_vocab));
-  if (o.sliding_window > 0) {
+  if (!o.layer_windows.empty()) {
+    w.SetI32Array("llama.attention.sliding_window", o.layer_windows);
+  } else if (o.sliding_window > 0) {
     w.SetU32("llama.attention.sliding_window", static_cast<uint32_t>(o.sliding_window));
   }
   if (n_expert > 0) {
