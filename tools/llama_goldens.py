@@ -25,7 +25,8 @@ import urllib.request
 # goldens can tell from an error.
 MODELS = [("llama", "tiny", "f32"), ("llama", "tiny", "f16"), ("llama", "tiny", "q8_0"),
           ("llama", "tiny", "q4_0"), ("llama", "small", "q4_k_m"), ("llama", "small", "q8_0"),
-          ("mixtral", "tiny", "f16"), ("mixtral", "tiny", "q8_0"), ("mixtral", "small", "f16")]
+          ("mixtral", "tiny", "f16"), ("mixtral", "tiny", "q8_0"), ("mixtral", "small", "f16"),
+          ("llama", "nemo-tiny", "f16"), ("llama", "nemo-tiny", "q8_0")]
 if os.environ.get("GOLDEN_MODELS"):  # e.g. "tiny:q4_k,mixtral:tiny:q6_k" (arch llama by default)
     MODELS = [tuple((["llama"] if m.count(":") == 1 else []) + m.split(":"))
               for m in os.environ["GOLDEN_MODELS"].split(",")]

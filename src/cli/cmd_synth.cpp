@@ -18,7 +18,9 @@ CommandFn AddSynthCommand(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("synth", "Write a deterministic random-weight Llama model");
   cmd->add_option("--arch", f->options.arch, "llama | mixtral (8 experts, 2 per token)")
       ->check(CLI::IsMember({"llama", "mixtral"}));
-  cmd->add_option("--shape", f->options.shape, "tiny | small | 1b | 7b (7b = Mistral 7B)")
+  cmd->add_option(
+         "--shape", f->options.shape,
+         "tiny | small | 1b | 7b | nemo-tiny | nemo (7b: Mistral 7B's shape, nemo: Mistral Nemo's)")
       ->check(CLI::IsMember(SynthShapeNames()));
   cmd->add_option("--type", f->options.type, "Weight type")->check(CLI::IsMember(SynthTypeNames()));
   cmd->add_option("--seed", f->options.seed, "Seed of the weights");

@@ -16,14 +16,20 @@ namespace {
 struct Shape {
   std::string_view name;
   int32_t dim, n_layers, n_heads, n_kv_heads, ffn_dim, context_length;
+  int32_t head_dim = 0;  // 0: dim / n_heads
+  float rope_freq_base = 10000.0f;
 };
 
-// 1b is TinyLlama's geometry; 7b is Mistral 7B's.
+// 1b is TinyLlama's geometry; 7b is Mistral 7B's; nemo is Mistral Nemo's
+// (12B: heads of 128 values, so n_heads * head_dim != dim, and RoPE base
+// 1e6), nemo-tiny the same traits at test size.
 constexpr Shape kShapes[] = {
     {"tiny", 256, 2, 4, 2, 512, 512},
     {"small", 512, 4, 8, 4, 1536, 1024},
     {"1b", 2048, 22, 32, 4, 5632, 2048},
     {"7b", 4096, 32, 32, 8, 14336, 32768},
+    {"nemo-tiny", 256, 2, 4, 2, 512, 1024, 96, 1e6f},
+    {"nemo", 5120, 40, 32, 8, 14336, 131072, 128, 1e6f},
 };
 
 // How a named file type assigns a type to each tensor.
@@ -170,7 +176,9 @@ Status WriteSynthModel(const SynthOptions& o, const gguf::File& vocab, const std
                        ThreadPool& pool) {
   const Shape* shape = nullptr;
   for (const Shape& s : kShapes) shape = s.name == o.shape ? &s : shape;
-  if (shape == nullptr) return Fail("unknown shape '%s' (tiny, small, 1b, 7b)", o.shape.c_str());
+  if (shape == nullptr) {
+    return Fail("unknown shape '%s' (tiny, small, 1b, 7b, nemo-tiny, nemo)", o.shape.c_str());
+  }
   const TypePlan* plan = nullptr;
   for (const TypePlan& p : kPlans) plan = p.name == o.type ? &p : plan;
   if (plan == nullptr) return Fail("unknown type '%s'", o.type.c_str());
@@ -198,11 +206,16 @@ Status WriteSynthModel(const SynthOptions& o, const gguf::File& vocab, const std
   w.SetU32("llama.embedding_length", static_cast<uint32_t>(shape->dim));
   w.SetU32("llama.block_count", static_cast<uint32_t>(shape->n_layers));
   w.SetU32("llama.feed_forward_length", static_cast<uint32_t>(shape->ffn_dim));
-  w.SetU32("llama.rope.dimension_count", static_cast<uint32_t>(shape->dim / shape->n_heads));
+  const int32_t head_dim = shape->head_dim > 0 ? shape->head_dim : shape->dim / shape->n_heads;
+  w.SetU32("llama.rope.dimension_count", static_cast<uint32_t>(head_dim));
+  if (head_dim * shape->n_heads != shape->dim) {
+    w.SetU32("llama.attention.key_length", static_cast<uint32_t>(head_dim));
+    w.SetU32("llama.attention.value_length", static_cast<uint32_t>(head_dim));
+  }
   w.SetU32("llama.attention.head_count", static_cast<uint32_t>(shape->n_heads));
   w.SetU32("llama.attention.head_count_kv", static_cast<uint32_t>(shape->n_kv_heads));
   w.SetF32("llama.attention.layer_norm_rms_epsilon", 1e-5f);
-  w.SetF32("llama.rope.freq_base", 10000.0f);
+  w.SetF32("llama.rope.freq_base", shape->rope_freq_base);
   w.SetU32("llama.vocab_size", static_cast<uint32_t>(n_vocab));
   if (!o.layer_windows.empty()) {
     w.SetI32Array("llama.attention.sliding_window", o.layer_windows);
@@ -218,17 +231,18 @@ Status WriteSynthModel(const SynthOptions& o, const gguf::File& vocab, const std
 
   SynthWriter s(o, pool);
   const int64_t dim = shape->dim;
-  const int64_t kv_dim = dim / shape->n_heads * shape->n_kv_heads;
+  const int64_t q_dim = int64_t{head_dim} * shape->n_heads;
+  const int64_t kv_dim = int64_t{head_dim} * shape->n_kv_heads;
   const int64_t ffn = shape->ffn_dim;
   s.Matrix(w, "token_embd.weight", plan->base, dim, n_vocab);
   for (int32_t i = 0; i < shape->n_layers; ++i) {
     const std::string b = "blk." + std::to_string(i) + ".";
     const DType more = UsesMoreBits(i, shape->n_layers) ? plan->high : plan->base;
     s.Norm(w, b + "attn_norm.weight", dim);
-    s.Matrix(w, b + "attn_q.weight", plan->base, dim, dim);
+    s.Matrix(w, b + "attn_q.weight", plan->base, dim, q_dim);
     s.Matrix(w, b + "attn_k.weight", plan->base, dim, kv_dim);
     s.Matrix(w, b + "attn_v.weight", more, dim, kv_dim);
-    s.Matrix(w, b + "attn_output.weight", plan->base, dim, dim);
+    s.Matrix(w, b + "attn_output.weight", plan->base, q_dim, dim);
     s.Norm(w, b + "ffn_norm.weight", dim);
     if (n_expert > 0) {
       s.Matrix(w, b + "ffn_gate_inp.weight", DType::kF32, dim, n_expert);

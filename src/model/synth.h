@@ -15,7 +15,7 @@ namespace autan {
 
 struct SynthOptions {
   std::string arch = "llama";  // llama | mixtral (8 experts, 2 per token)
-  std::string shape = "tiny";  // tiny | small | 1b | 7b
+  std::string shape = "tiny";  // tiny | small | 1b | 7b | nemo-tiny | nemo
   std::string type = "f32";    // a weight type (f32, f16, bf16, q8_0, q4_0, ...) or q4_k_m / q5_k_m
   uint64_t seed = 1;
   int32_t sliding_window = 0;  // written as llama.attention.sliding_window when > 0
