@@ -437,8 +437,8 @@ Result<File> File::Compose(std::string name, std::vector<std::pair<std::string, 
   for (const auto& [key, value] : metadata) names += key;
   for (const TensorInfo& t : tensors) names += t.name;
   File f;
-  f.map_ = MappedFile::FromBytes(
-      {reinterpret_cast<const uint8_t*>(names.data()), names.size()}, std::move(name));
+  f.map_ = MappedFile::FromBytes({reinterpret_cast<const uint8_t*>(names.data()), names.size()},
+                                 std::move(name));
   const char* at = reinterpret_cast<const char*>(f.map_->data());
   for (size_t i = 0; i < metadata.size(); ++i) {
     const std::string_view key(at, metadata[i].first.size());
