@@ -43,6 +43,19 @@ Result<std::vector<Tensor>> BindExperts(const gguf::File& file, const std::strin
   return experts;
 }
 
+// Expert e as its own tensor, `<name>.<e>.weight` (llama.cpp's first Mixtral
+// files, and Mistral/Hugging Face checkpoints seen as GGUF).
+Result<std::vector<Tensor>> BindEachExpert(const gguf::File& file, const std::string& name,
+                                           int64_t cols, int64_t rows, int32_t n_expert) {
+  std::vector<Tensor> experts;
+  for (int32_t e = 0; e < n_expert; ++e) {
+    Result<Tensor> t = BindTensor(file, name + "." + std::to_string(e) + ".weight", cols, rows);
+    if (!t.ok()) return t.error();
+    experts.push_back(*t);
+  }
+  return experts;
+}
+
 void MatMul(const Tensor& w, const float* x, size_t n, float* y, ForwardScratch& s,
             ThreadPool& pool) {
   kernels::MatMul(w.type, w.data, static_cast<size_t>(w.rows), static_cast<size_t>(w.cols), x, n, y,
@@ -58,14 +71,19 @@ Result<MoeWeights> BindMoeWeights(const gguf::File& file, const std::string& pre
   Result<Tensor> router = BindTensor(file, prefix + "ffn_gate_inp.weight", dim, n_expert);
   if (!router.ok()) return router.error();
   w.router = *router;
-  Result<std::vector<Tensor>> gate =
-      BindExperts(file, prefix + "ffn_gate_exps.weight", dim, ffn_dim, n_expert);
+  // Stacked experts (ffn_gate_exps), or one tensor each (ffn_gate.0 ...).
+  const bool stacked = HasTensor(file, prefix + "ffn_gate_exps.weight") ||
+                       !HasTensor(file, prefix + "ffn_gate.0.weight");
+  auto bind = [&](const char* what, int64_t cols, int64_t rows) {
+    const std::string name = prefix + what;
+    return stacked ? BindExperts(file, name + "_exps.weight", cols, rows, n_expert)
+                   : BindEachExpert(file, name, cols, rows, n_expert);
+  };
+  Result<std::vector<Tensor>> gate = bind("ffn_gate", dim, ffn_dim);
   if (!gate.ok()) return gate.error();
-  Result<std::vector<Tensor>> up =
-      BindExperts(file, prefix + "ffn_up_exps.weight", dim, ffn_dim, n_expert);
+  Result<std::vector<Tensor>> up = bind("ffn_up", dim, ffn_dim);
   if (!up.ok()) return up.error();
-  Result<std::vector<Tensor>> down =
-      BindExperts(file, prefix + "ffn_down_exps.weight", ffn_dim, dim, n_expert);
+  Result<std::vector<Tensor>> down = bind("ffn_down", ffn_dim, dim);
   if (!down.ok()) return down.error();
   w.gate = std::move(gate).value();
   w.up = std::move(up).value();

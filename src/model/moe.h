@@ -23,8 +23,9 @@ struct MoeWeights {
   int32_t n_used = 0;        // K
 };
 
-// Binds blk.N.ffn_gate_inp / ffn_{gate,up,down}_exps as llama.cpp lays them
-// out (experts stacked along the third dimension).
+// Binds blk.N.ffn_gate_inp and the experts: ffn_{gate,up,down}_exps as
+// llama.cpp lays them out (stacked along the third dimension), or one tensor
+// per expert, ffn_{gate,up,down}.E.weight, as its first Mixtral files did.
 Result<MoeWeights> BindMoeWeights(const gguf::File& file, const std::string& prefix, int32_t dim,
                                   int32_t ffn_dim, int32_t n_expert, int32_t n_used);
 

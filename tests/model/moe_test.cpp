@@ -169,6 +169,36 @@ TEST_F(MixtralModelTest, ABatchComputesEachTokenAsAlone) {
   EXPECT_EQ(0, std::memcmp(together.data(), alone.data(), together.size() * sizeof(float)));
 }
 
+// The same experts as one tensor each (llama.cpp's first Mixtral layout,
+// and how Mistral and Hugging Face checkpoints store them) compute the same.
+TEST_F(MixtralModelTest, OneTensorPerExpertEqualsStacked) {
+  Result<gguf::File> base = gguf::File::Open(Path());
+  ASSERT_TRUE(base.ok());
+  gguf::Writer w;
+  w.CopyMetadata(*base);
+  for (const gguf::TensorInfo& t : base->tensors()) {
+    const size_t at = t.name.find("_exps.weight");
+    if (at == std::string::npos) {
+      w.AddTensorBytes(t.name, t.type, t.dims, t.bytes());
+      continue;
+    }
+    const size_t each = t.n_bytes / t.dims[2];
+    for (uint64_t e = 0; e < t.dims[2]; ++e) {
+      w.AddTensorBytes(t.name.substr(0, at) + "." + std::to_string(e) + ".weight", t.type,
+                       {t.dims[0], t.dims[1]}, t.bytes().subspan(e * each, each));
+    }
+  }
+  const std::string split = (*dir_ / "split.gguf").string();
+  ASSERT_TRUE(w.Write(split).ok());
+  Result<std::shared_ptr<const Model>> a = Model::Load(Path());
+  Result<std::shared_ptr<const Model>> b = Model::Load(split);
+  ASSERT_TRUE(a.ok() && b.ok()) << (b.ok() ? "" : b.error().message);
+  const std::vector<int32_t> tokens = {1, 450, 4996, 17354, 1701, 29916};
+  const std::vector<float> la = Logits(**a, tokens, false);
+  const std::vector<float> lb = Logits(**b, tokens, false);
+  EXPECT_EQ(0, std::memcmp(la.data(), lb.data(), la.size() * sizeof(float)));
+}
+
 TEST_F(MixtralModelTest, RefusesMisshapenExpertsAndCounts) {
   Result<gguf::File> base = gguf::File::Open(Path());
   ASSERT_TRUE(base.ok());
