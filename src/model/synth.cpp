@@ -8,6 +8,7 @@
 #include "core/rng.h"
 #include "formats/gguf_writer.h"
 #include "kernels/quant.h"
+#include "model/type_plan.h"
 #include "tokenizer/vocab.h"
 
 namespace autan {
@@ -31,36 +32,6 @@ constexpr Shape kShapes[] = {
     {"nemo-tiny", 256, 2, 4, 2, 512, 1024, 96, 1e6f},
     {"nemo", 5120, 40, 32, 8, 14336, 131072, 128, 1e6f},
 };
-
-// How a named file type assigns a type to each tensor.
-struct TypePlan {
-  std::string_view name;
-  DType base;
-  DType output;        // LM head
-  DType high;          // attn_v / ffn_down of the layers that get more bits (the _M mixes)
-  uint32_t file_type;  // llama.cpp's general.file_type code
-};
-
-constexpr TypePlan kPlans[] = {
-    {"f32", DType::kF32, DType::kF32, DType::kF32, 0},
-    {"f16", DType::kF16, DType::kF16, DType::kF16, 1},
-    {"bf16", DType::kBF16, DType::kBF16, DType::kBF16, 32},
-    {"q8_0", DType::kQ8_0, DType::kQ8_0, DType::kQ8_0, 7},
-    {"q4_0", DType::kQ4_0, DType::kQ4_0, DType::kQ4_0, 2},
-    {"q4_1", DType::kQ4_1, DType::kQ4_1, DType::kQ4_1, 3},
-    {"q5_0", DType::kQ5_0, DType::kQ5_0, DType::kQ5_0, 8},
-    {"q5_1", DType::kQ5_1, DType::kQ5_1, DType::kQ5_1, 9},
-    {"q4_k", DType::kQ4_K, DType::kQ4_K, DType::kQ4_K, 14},
-    {"q5_k", DType::kQ5_K, DType::kQ5_K, DType::kQ5_K, 16},
-    {"q6_k", DType::kQ6_K, DType::kQ6_K, DType::kQ6_K, 18},
-    {"q4_k_m", DType::kQ4_K, DType::kQ6_K, DType::kQ6_K, 15},
-    {"q5_k_m", DType::kQ5_K, DType::kQ6_K, DType::kQ6_K, 17},
-};
-
-// llama.cpp's rule for which layers of a _M mix keep more bits.
-bool UsesMoreBits(int32_t layer, int32_t n_layers) {
-  return layer < n_layers / 8 || layer >= 7 * n_layers / 8 || (layer - n_layers / 8) % 3 == 2;
-}
 
 uint64_t HashName(std::string_view s, uint64_t seed) {
   uint64_t h = 1469598103934665603ull ^ seed;
@@ -131,11 +102,7 @@ std::vector<std::string> SynthShapeNames() {
   return names;
 }
 
-std::vector<std::string> SynthTypeNames() {
-  std::vector<std::string> names;
-  for (const TypePlan& p : kPlans) names.emplace_back(p.name);
-  return names;
-}
+std::vector<std::string> SynthTypeNames() { return TypePlanNames(); }
 
 namespace {
 
@@ -179,8 +146,7 @@ Status WriteSynthModel(const SynthOptions& o, const gguf::File& vocab, const std
   if (shape == nullptr) {
     return Fail("unknown shape '%s' (tiny, small, 1b, 7b, nemo-tiny, nemo)", o.shape.c_str());
   }
-  const TypePlan* plan = nullptr;
-  for (const TypePlan& p : kPlans) plan = p.name == o.type ? &p : plan;
+  const TypePlan* plan = FindTypePlan(o.type);
   if (plan == nullptr) return Fail("unknown type '%s'", o.type.c_str());
   if (o.sliding_window < 0) return Fail("sliding window must not be negative");
   for (int32_t lw : o.layer_windows) {
@@ -234,29 +200,30 @@ Status WriteSynthModel(const SynthOptions& o, const gguf::File& vocab, const std
   const int64_t q_dim = int64_t{head_dim} * shape->n_heads;
   const int64_t kv_dim = int64_t{head_dim} * shape->n_kv_heads;
   const int64_t ffn = shape->ffn_dim;
-  s.Matrix(w, "token_embd.weight", plan->base, dim, n_vocab);
+  // Each tensor's type as the quantizer would choose it (model/type_plan.h).
+  auto type = [&](const std::string& name) { return PlannedType(*plan, name, shape->n_layers); };
+  s.Matrix(w, "token_embd.weight", type("token_embd.weight"), dim, n_vocab);
   for (int32_t i = 0; i < shape->n_layers; ++i) {
     const std::string b = "blk." + std::to_string(i) + ".";
-    const DType more = UsesMoreBits(i, shape->n_layers) ? plan->high : plan->base;
     s.Norm(w, b + "attn_norm.weight", dim);
-    s.Matrix(w, b + "attn_q.weight", plan->base, dim, q_dim);
-    s.Matrix(w, b + "attn_k.weight", plan->base, dim, kv_dim);
-    s.Matrix(w, b + "attn_v.weight", more, dim, kv_dim);
-    s.Matrix(w, b + "attn_output.weight", plan->base, q_dim, dim);
+    s.Matrix(w, b + "attn_q.weight", type(b + "attn_q.weight"), dim, q_dim);
+    s.Matrix(w, b + "attn_k.weight", type(b + "attn_k.weight"), dim, kv_dim);
+    s.Matrix(w, b + "attn_v.weight", type(b + "attn_v.weight"), dim, kv_dim);
+    s.Matrix(w, b + "attn_output.weight", type(b + "attn_output.weight"), q_dim, dim);
     s.Norm(w, b + "ffn_norm.weight", dim);
     if (n_expert > 0) {
       s.Matrix(w, b + "ffn_gate_inp.weight", DType::kF32, dim, n_expert);
-      s.Matrix(w, b + "ffn_gate_exps.weight", plan->base, dim, ffn, n_expert);
-      s.Matrix(w, b + "ffn_up_exps.weight", plan->base, dim, ffn, n_expert);
-      s.Matrix(w, b + "ffn_down_exps.weight", more, ffn, dim, n_expert);
+      s.Matrix(w, b + "ffn_gate_exps.weight", type(b + "ffn_gate_exps.weight"), dim, ffn, n_expert);
+      s.Matrix(w, b + "ffn_up_exps.weight", type(b + "ffn_up_exps.weight"), dim, ffn, n_expert);
+      s.Matrix(w, b + "ffn_down_exps.weight", type(b + "ffn_down_exps.weight"), ffn, dim, n_expert);
       continue;
     }
-    s.Matrix(w, b + "ffn_gate.weight", plan->base, dim, ffn);
-    s.Matrix(w, b + "ffn_up.weight", plan->base, dim, ffn);
-    s.Matrix(w, b + "ffn_down.weight", more, ffn, dim);
+    s.Matrix(w, b + "ffn_gate.weight", type(b + "ffn_gate.weight"), dim, ffn);
+    s.Matrix(w, b + "ffn_up.weight", type(b + "ffn_up.weight"), dim, ffn);
+    s.Matrix(w, b + "ffn_down.weight", type(b + "ffn_down.weight"), ffn, dim);
   }
   s.Norm(w, "output_norm.weight", dim);
-  s.Matrix(w, "output.weight", plan->output, dim, n_vocab);
+  s.Matrix(w, "output.weight", type("output.weight"), dim, n_vocab);
   return w.Write(path);
 }
 
