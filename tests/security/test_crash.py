@@ -136,6 +136,8 @@ class KillNineTest(unittest.TestCase):
                 server = Server(model, "--ctx", "512", "--parallel", "4", "--data-dir", data)
                 acknowledged = self.verify(server, ledgers, round_no)
             self.assertEqual(server.stop(), 0)
+            sys.stderr.write("%d kills; %d acknowledged records, all present after the last\n"
+                             % (ROUNDS, acknowledged))
             # Enough happened for the test to mean something.
             self.assertGreater(acknowledged, 5 * ROUNDS)
 
