@@ -5,8 +5,11 @@ overflows, offsets past the end; and a valid model whose metadata or tensor
 table was altered (zero heads, a vocabulary that disagrees with its
 embeddings, token ids outside it, a template nested beyond reason).
 Each must end in a clear error on stderr and a non-zero exit, never a
-signal, a sanitizer report or a hang. tests/formats/gguf_corrupt_test.cpp
-checks the GGUF reader itself on the same kinds of damage."""
+signal, a sanitizer report or a hang. The GGUF files of the fuzzers'
+corpus and crash regressions (tests/fuzz) go the same way.
+tests/formats/gguf_corrupt_test.cpp checks the GGUF reader itself on the same
+kinds of damage."""
+import glob
 import os
 import re
 import struct
@@ -162,6 +165,42 @@ class HostileModelTest(unittest.TestCase):
         for name, change in cases.items():
             with self.subTest(name):
                 self.assert_refused(self.altered(name, change), name, commands=("serve",))
+
+    def test_fuzz_corpus_and_regressions(self):
+        """Every GGUF file of the fuzzers' corpus and crash regressions
+        (tests/fuzz, see docs/FUZZING.md): valid ones may load, the others
+        must fail cleanly."""
+        fuzz = os.path.join(HERE, "..", "fuzz")
+        paths = sorted(glob.glob(os.path.join(fuzz, "**", "gguf*", "**", "*"), recursive=True))
+        paths = [p for p in paths if os.path.isfile(p)]
+        if not paths:
+            self.skipTest("no GGUF files under tests/fuzz")
+        for path in paths:
+            with self.subTest(os.path.relpath(path, fuzz)):
+                code, err = self.run_autan("info", path)
+                self.assert_clean_exit(code, err, path)
+                proc = subprocess.Popen(
+                    [AUTAN, "serve", "-m", path, "--port", "0", "--data-dir",
+                     os.path.join(self.tmp.name, "data")],
+                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                    env=dict(os.environ, XDG_DATA_HOME=self.tmp.name))
+                err = ""
+                for line in proc.stderr:  # until it serves (a valid model) or exits
+                    err += line.decode(errors="replace")
+                    if "on http://" in line.decode(errors="replace"):
+                        proc.terminate()
+                proc.stderr.close()
+                code = proc.wait(60)
+                if "on http://" not in err:
+                    self.assert_clean_exit(code, err, path)
+
+    def assert_clean_exit(self, code, err, where):
+        self.assertGreaterEqual(code, 0, (where, err[-600:]))
+        self.assertLess(code, 128, (where, err[-600:]))
+        self.assertNotIn("Sanitizer", err, where)
+        self.assertNotIn("runtime error", err, where)
+        if code != 0:
+            self.assertRegex(err, r"\S", where)
 
     def test_every_truncation_of_the_header(self):
         """The model cut inside its header (at strides through the metadata
