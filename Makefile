@@ -5,7 +5,7 @@ DEMO_MODEL ?= build/demo-small-q8_0.gguf
 # The web app's accounts and chats for `make serve`.
 DATA_DIR ?= build/demo-data
 
-.PHONY: setup build test test-release test-asan serve clean format web web-test soak
+.PHONY: setup build test test-release test-asan serve clean format web web-test
 
 setup:
 	./scripts/setup.sh
@@ -23,18 +23,6 @@ test-asan:
 	cmake --preset asan
 	cmake --build --preset asan -j $(JOBS)
 	ctest --preset asan -j $(JOBS)
-
-# The long campaigns of docs/SECURITY.md, on an otherwise idle machine: the
-# soak at saturation (SOAK_SECONDS, default 30 minutes; `make test` runs a
-# 2-minute smoke) and 50 rounds of kill -9 (CRASH_ROUNDS). Results go to
-# build/soak/soak.md for bench/RESULTS.md.
-SOAK_SECONDS ?= 1800
-CRASH_ROUNDS ?= 50
-soak: build
-	AUTAN_BIN=build/release/autan SOAK_SECONDS=$(SOAK_SECONDS) SOAK_OUT=build/soak \
-	  python3 tests/soak/soak.py
-	AUTAN_BIN=build/release/autan CRASH_ROUNDS=$(CRASH_ROUNDS) \
-	  python3 tests/security/test_crash.py KillNineTest
 
 $(DEMO_MODEL): build
 	./build/release/autan synth --shape small --type q8_0 $(DEMO_MODEL)
@@ -67,3 +55,16 @@ format:
 
 clean:
 	rm -rf build
+
+# The long campaigns of docs/SECURITY.md, on an otherwise idle machine: the
+# soak at saturation (SOAK_SECONDS, default 30 minutes; `make test` runs a
+# 2-minute smoke) and 50 rounds of kill -9 (CRASH_ROUNDS). Results go to
+# build/soak/soak.md for bench/RESULTS.md.
+SOAK_SECONDS ?= 1800
+CRASH_ROUNDS ?= 50
+.PHONY: soak
+soak: build
+	AUTAN_BIN=build/release/autan SOAK_SECONDS=$(SOAK_SECONDS) SOAK_OUT=build/soak \
+	  python3 tests/soak/soak.py
+	AUTAN_BIN=build/release/autan CRASH_ROUNDS=$(CRASH_ROUNDS) \
+	  python3 tests/security/test_crash.py KillNineTest
