@@ -24,6 +24,7 @@ CommandFn AddLogitsCommand(CLI::App& app);
 CommandFn AddBenchCommand(CLI::App& app);
 CommandFn AddServeCommand(CLI::App& app);
 CommandFn AddUserCommand(CLI::App& app);
+CommandFn AddQuantizeCommand(CLI::App& app);
 
 // The Llama/Mistral SentencePiece vocabulary built into the binary.
 std::span<const uint8_t> EmbeddedVocab();
