@@ -24,6 +24,7 @@ Result<std::unique_ptr<Embedder>> Embedder::Create(std::shared_ptr<const Model> 
 Embedder::Embedder(std::shared_ptr<const Model> model, EmbedderOptions options)
     : model_(std::move(model)),
       options_(options),
+      energy_profile_(ModelEnergyProfile::For(*model_, KvType::kF16)),
       pool_(std::make_unique<ThreadPool>(options.threads)) {}
 
 Embedder::~Embedder() {
@@ -117,15 +118,27 @@ void Embedder::WorkerLoop() {
 void Embedder::Run(Pending& p) {
   std::vector<std::vector<float>> out;
   out.reserve(p.job.inputs.size());
+  StepEnergy energy{0.0, EnergySource::kRapl};  // until a step is estimated
   for (const std::vector<int32_t>& input : p.job.inputs) {
     if (Cancelled(p.id)) return p.job.on_done(Fail("cancelled"));
     if (std::chrono::steady_clock::now() >= p.job.deadline) {
       return p.job.on_done(Fail("the request ran past the server's time limit"));
     }
+    EnergyMeter* meter = options_.energy_meter.get();
+    if (meter) meter->Begin();
     Result<std::vector<float>> e = session_->Embed(input);
+    if (meter) {
+      const StepEnergy step =
+          meter->End(energy_profile_.weight_bytes +
+                     energy_profile_.KvBytes(static_cast<int32_t>(input.size())));
+      energy.joules += step.joules;
+      if (step.source != EnergySource::kRapl) energy.source = EnergySource::kEstimate;
+    }
     if (!e.ok()) return p.job.on_done(e.error());
     out.push_back(std::move(e).value());
   }
+  if (!options_.energy_meter) energy.source = EnergySource::kEstimate;
+  if (p.job.on_energy) p.job.on_energy(energy);
   p.job.on_done(std::move(out));
 }
 

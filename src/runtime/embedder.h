@@ -19,6 +19,8 @@
 
 #include "core/result.h"
 #include "model/model.h"
+#include "runtime/energy_attribution.h"
+#include "runtime/energy_meter.h"
 #include "runtime/session.h"
 
 namespace autan {
@@ -29,6 +31,8 @@ struct EmbedderOptions {
   int threads = 1;           // the worker's thread pool, the worker included
   int32_t max_queue = 64;    // requests waiting beyond the running one
   size_t max_inputs = 2048;  // inputs in one request (OpenAI's limit)
+  // Read around each input by the worker thread only; none: 0 J.
+  std::shared_ptr<EnergyMeter> energy_meter;
 };
 
 struct EmbeddingJob {
@@ -39,6 +43,9 @@ struct EmbeddingJob {
   std::function<void(Result<std::vector<std::vector<float>>>)> on_done;
   // Past this, the job fails before its next input (also while it waits).
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+  // Runs just before a successful on_done with the job's energy (0 J without
+  // a meter); may be empty.
+  std::function<void(const StepEnergy&)> on_energy;
 };
 
 class Embedder {
@@ -84,6 +91,7 @@ class Embedder {
   bool running_ = false;  // the worker holds a job
   bool stop_ = false, draining_ = false;
 
+  ModelEnergyProfile energy_profile_;
   std::unique_ptr<ThreadPool> pool_;  // worker-thread state
   std::unique_ptr<Session> session_;
   std::thread worker_;

@@ -55,6 +55,8 @@ struct Scheduler::Slot {
   Utf8Stream utf8;
   Clock::time_point admitted, first_token;
   std::vector<float> raw;  // logits before the processor, when logprobs are asked for
+  double joules = 0.0;
+  bool measured = true;  // every step so far read from RAPL
 };
 
 Result<std::unique_ptr<Scheduler>> Scheduler::Create(std::shared_ptr<const Model> model,
@@ -83,6 +85,7 @@ Scheduler::Scheduler(std::shared_ptr<const Model> model, SchedulerOptions option
       options_(options),
       logits_(static_cast<size_t>(options.n_parallel) * model_->config().n_vocab),
       pool_(std::make_unique<ThreadPool>(options.threads)) {
+  energy_profile_ = ModelEnergyProfile::For(*model_, options.kv_type);
   // Each sequence may fill its whole ring; one spare block per sequence
   // covers a copy-on-write in flight, so allocation never fails. Blocks no
   // sequence holds serve as the prefix cache.
@@ -174,6 +177,8 @@ bool Scheduler::Admit(std::unique_lock<std::mutex>&) {
     slot.next_token = -1;
     slot.generated = 0;
     slot.utf8 = Utf8Stream();
+    slot.joules = 0.0;
+    slot.measured = true;
     slot.admitted = Clock::now();
     for (int32_t t : slot.job->request.prompt) slot.job->sampler.Accept(t);
     admitted = true;
@@ -242,12 +247,14 @@ void Scheduler::Step() {
   batch_.Clear();
   std::vector<KvCacheView> views;
   std::vector<Slot*> with_logits;
+  std::vector<std::pair<Slot*, double>> work;  // FLOPs of each slot's tokens in this step
   int32_t budget = options_.max_batch_tokens;
   // Running streams first, so a long prompt never stalls them.
   for (Slot& slot : slots_) {
     if (!slot.job || slot.next_token < 0 || budget == 0) continue;
     AUTAN_CHECK(slot.kv.PrepareWrite(slot.n_past, slot.n_past + 1));
     batch_.Add(slot.next_token, slot.n_past, static_cast<int32_t>(views.size()), true);
+    work.emplace_back(&slot, energy_profile_.Work(slot.n_past, 1));
     slot.tokens.push_back(slot.next_token);
     views.push_back(slot.kv.view());
     with_logits.push_back(&slot);
@@ -270,6 +277,7 @@ void Scheduler::Step() {
                  last && i + 1 == n);
     }
     views.push_back(slot.kv.view());
+    work.emplace_back(&slot, energy_profile_.Work(slot.n_past, static_cast<int32_t>(n)));
     if (last) with_logits.push_back(&slot);
     slot.prefilled += n;
     slot.n_past += static_cast<int32_t>(n);
@@ -278,7 +286,7 @@ void Scheduler::Step() {
   }
   if (batch_.size() == 0) return;
 
-  model_->Forward(batch_, views, scratch_, *pool_, logits_.data());
+  ForwardMetered(views, work);
   if (options_.prefix_cache) {
     for (Slot& slot : slots_) {
       if (slot.job) slot.kv.PublishFull(slot.tokens, slot.n_past);
@@ -295,6 +303,27 @@ void Scheduler::Step() {
   for (size_t i = 0; i < with_logits.size(); ++i) {
     EmitToken(*with_logits[i], std::span<float>(&logits_[i * n_vocab], n_vocab));
   }
+}
+
+void Scheduler::ForwardMetered(std::span<const KvCacheView> views,
+                               const std::vector<std::pair<Slot*, double>>& work) {
+  EnergyMeter* meter = options_.energy_meter.get();
+  if (!meter) return model_->Forward(batch_, views, scratch_, *pool_, logits_.data());
+  // The weights are read once per step; each sequence reads its KV cache.
+  double bytes = energy_profile_.weight_bytes;
+  for (const auto& [slot, w] : work) bytes += energy_profile_.KvBytes(slot->n_past);
+  meter->Begin();
+  model_->Forward(batch_, views, scratch_, *pool_, logits_.data());
+  const StepEnergy step = meter->End(bytes);
+  std::vector<double> weights(work.size()), shares(work.size());
+  for (size_t i = 0; i < work.size(); ++i) weights[i] = work[i].second;
+  SplitJoules(step.joules, weights, shares);
+  for (size_t i = 0; i < work.size(); ++i) {
+    work[i].first->joules += shares[i];
+    if (step.source != EnergySource::kRapl) work[i].first->measured = false;
+  }
+  std::lock_guard lock(mu_);
+  stats_.energy_joules += step.joules;
 }
 
 void Scheduler::EmitToken(Slot& slot, std::span<float> logits) {
@@ -348,6 +377,9 @@ void Scheduler::Finish(Slot& slot, FinishReason reason) {
   summary.first_token_seconds = slot.generated > 0 ? Seconds(job.submitted, slot.first_token) : 0;
   summary.total_seconds = Seconds(job.submitted, now);
   summary.text_tail = slot.utf8.Flush();
+  summary.energy_joules = slot.joules;
+  summary.energy_source =
+      slot.measured && options_.energy_meter ? EnergySource::kRapl : EnergySource::kEstimate;
   if (job.request.on_done) job.request.on_done(summary);
   std::lock_guard lock(mu_);
   --stats_.active;

@@ -20,6 +20,8 @@
 
 #include "core/result.h"
 #include "model/model.h"
+#include "runtime/energy_attribution.h"
+#include "runtime/energy_meter.h"
 #include "runtime/generate.h"
 #include "runtime/kv_blocks.h"
 #include "runtime/kv_cache.h"
@@ -54,6 +56,10 @@ struct CompletionSummary {
   double first_token_seconds = 0.0;  // submitted -> first token
   double total_seconds = 0.0;        // submitted -> done
   std::string text_tail;             // an unfinished UTF-8 sequence left at the end
+  // This request's share of the energy of the steps it was in (see
+  // energy_attribution.h); "rapl" only when every one of them was measured.
+  double energy_joules = 0.0;
+  EnergySource energy_source = EnergySource::kEstimate;
 };
 
 struct GenerationRequest {
@@ -81,6 +87,9 @@ struct SchedulerOptions {
   KvType kv_type = KvType::kF16;
   int32_t kv_block_size = 16;  // positions per KV block
   bool prefix_cache = true;    // reuse the KV blocks of earlier prompts' common prefixes
+  // Read around every step by the engine thread only; none: energy is not
+  // measured and summaries report 0 J.
+  std::shared_ptr<EnergyMeter> energy_meter;
 };
 
 struct SchedulerStats {
@@ -91,7 +100,8 @@ struct SchedulerStats {
   int32_t active = 0;
   int32_t last_batch_tokens = 0;
   int64_t steps = 0;
-  KvBlockStats kv;  // blocks and prefix-cache hits
+  double energy_joules = 0.0;  // every step's, as the meter gave it
+  KvBlockStats kv;             // blocks and prefix-cache hits
 };
 
 class Scheduler {
@@ -128,6 +138,9 @@ class Scheduler {
   void Finish(Slot& slot, FinishReason reason);
   void EmitToken(Slot& slot, std::span<float> logits);
   void PublishStats();
+  // Runs the batch under the meter and gives each slot its share of the joules.
+  void ForwardMetered(std::span<const KvCacheView> views,
+                      const std::vector<std::pair<Slot*, double>>& work);
 
   std::shared_ptr<const Model> model_;
   SchedulerOptions options_;
@@ -146,6 +159,7 @@ class Scheduler {
   Batch batch_;
   ForwardScratch scratch_;
   std::vector<float> logits_;
+  ModelEnergyProfile energy_profile_;
   std::unique_ptr<ThreadPool> pool_;
   std::unique_ptr<KvBlockPool> kv_pool_;
   std::vector<Slot> slots_;  // after kv_pool_: their blocks go back to it first
