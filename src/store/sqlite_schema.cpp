@@ -127,6 +127,26 @@ CREATE TABLE audit_log (
   target TEXT NOT NULL
 ) STRICT;
 )sql",
+    // Usage per API key (a personal key's id, or "file:" and the first 16 hex
+    // digits of a keys-file key's hash: those keys have no row here), and the
+    // daily quotas an administrator sets on "user:ID" or "key:KEY".
+    R"sql(
+CREATE TABLE key_usage_daily (
+  key TEXT NOT NULL,
+  day TEXT NOT NULL,
+  requests INTEGER NOT NULL,
+  prompt_tokens INTEGER NOT NULL,
+  completion_tokens INTEGER NOT NULL,
+  energy_joules REAL NOT NULL,
+  PRIMARY KEY (key, day)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE quotas (
+  subject TEXT PRIMARY KEY,
+  tokens_per_day INTEGER CHECK (tokens_per_day IS NULL OR tokens_per_day >= 0),
+  joules_per_day REAL CHECK (joules_per_day IS NULL OR joules_per_day >= 0)
+) STRICT;
+)sql",
 };
 
 Result<int64_t> ReadPragma(Db& db, const char* sql) {

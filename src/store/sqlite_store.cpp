@@ -47,14 +47,6 @@ bool IsLowerHex(std::string_view text, size_t length) {
   return true;
 }
 
-bool IsDay(std::string_view day) {
-  if (day.size() != 10 || day[4] != '-' || day[7] != '-') return false;
-  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
-    if (day[i] < '0' || day[i] > '9') return false;
-  }
-  return true;
-}
-
 int64_t SystemNowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -409,7 +401,8 @@ Result<bool> SqliteStore::RevokeApiKey(std::string_view user_id, std::string_vie
   return true;
 }
 
-Result<std::optional<User>> SqliteStore::FindUserByApiKey(std::string_view secret) {
+Result<std::optional<User>> SqliteStore::FindUserByApiKey(std::string_view secret,
+                                                          std::string* found_key_id) {
   if (!secret.starts_with(kApiKeyPrefix) ||
       !IsLowerHex(secret.substr(kApiKeyPrefix.size()), kSecretHexLength)) {
     return std::optional<User>();
@@ -431,6 +424,7 @@ Result<std::optional<User>> SqliteStore::FindUserByApiKey(std::string_view secre
       "WHERE id = ? AND (last_used_at IS NULL OR last_used_at <= ?)");
   AUTAN_TRY_HELD(used);
   AUTAN_TRY(used->Bind(now).Bind(key_id).Bind(now - kLastUsedResolutionMs).Run());
+  if (found_key_id != nullptr) *found_key_id = key_id;
   return std::optional<User>(std::move(user));
 }
 
@@ -463,7 +457,7 @@ Status SqliteStore::AddUsage(std::string_view user_id, const UsageDelta& delta) 
 Result<std::vector<UsageDay>> SqliteStore::ListUsage(std::string_view user_id,
                                                      std::string_view first_day,
                                                      std::string_view last_day) {
-  if (!IsDay(first_day) || !IsDay(last_day)) {
+  if (!IsUtcDay(first_day) || !IsUtcDay(last_day)) {
     return Fail("usage days must be written YYYY-MM-DD, not '%.*s' and '%.*s'",
                 static_cast<int>(first_day.size()), first_day.data(),
                 static_cast<int>(last_day.size()), last_day.data());

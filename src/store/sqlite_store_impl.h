@@ -38,7 +38,8 @@ class SqliteStore final : public Store {
   Result<NewApiKey> CreateApiKey(std::string_view user_id, std::string_view label) override;
   Result<std::vector<ApiKey>> ListApiKeys(std::string_view user_id) override;
   Result<bool> RevokeApiKey(std::string_view user_id, std::string_view key_id) override;
-  Result<std::optional<User>> FindUserByApiKey(std::string_view secret) override;
+  Result<std::optional<User>> FindUserByApiKey(std::string_view secret,
+                                               std::string* key_id = nullptr) override;
 
   Result<Assistant> CreateAssistant(std::string_view user_id,
                                     const AssistantFields& fields) override;
@@ -86,6 +87,14 @@ class SqliteStore final : public Store {
   Status AddUsage(std::string_view user_id, const UsageDelta& delta) override;
   Result<std::vector<UsageDay>> ListUsage(std::string_view user_id, std::string_view first_day,
                                           std::string_view last_day) override;
+  Status AddKeyUsage(std::string_view key, const UsageDelta& delta) override;
+  Result<std::vector<UsageDay>> ListKeyUsage(std::string_view key, std::string_view first_day,
+                                             std::string_view last_day) override;
+  Result<std::vector<UserUsageDay>> ListAllUsage(std::string_view first_day,
+                                                 std::string_view last_day) override;
+  Status SetQuota(const Quota& quota) override;
+  Result<std::vector<Quota>> ListQuotas() override;
+  Result<QuotaState> GetQuotaState(std::string_view subject) override;
   Status RecordAudit(const AuditEvent& event) override;
   Result<std::vector<AuditEntry>> ListAudit(int64_t limit, int64_t before_id) override;
 
@@ -115,5 +124,6 @@ class SqliteStore final : public Store {
 User ReadUser(const Query& q, int first_column);  // id, username, role, created_at, disabled
 // The usage day ("YYYY-MM-DD", UTC) of a time in milliseconds.
 std::string UtcDay(int64_t ms);
+bool IsUtcDay(std::string_view day);  // "YYYY-MM-DD"
 
 }  // namespace autan::store::sqlite

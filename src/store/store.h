@@ -156,6 +156,35 @@ struct UsageDelta {
   double energy_joules = 0;
 };
 
+// A user's day, for the administrator's usage chart.
+struct UserUsageDay {
+  std::string user_id;
+  std::string username;
+  UsageDay usage;
+};
+
+// Daily caps on a subject: "user:ID" or "key:KEY" (see AddKeyUsage). Unset:
+// no cap of that kind.
+struct Quota {
+  std::string subject;
+  std::optional<int64_t> tokens_per_day;  // prompt + completion
+  std::optional<double> joules_per_day;
+};
+
+// A subject's quota and what it used today (UTC), at the store's clock.
+struct QuotaState {
+  std::optional<Quota> quota;
+  UsageDay today;
+  int64_t now_ms = 0;        // when it was read
+  int64_t resets_at_ms = 0;  // the next UTC midnight
+  bool Exceeded() const {
+    if (!quota) return false;
+    const int64_t tokens = today.prompt_tokens + today.completion_tokens;
+    return (quota->tokens_per_day && tokens >= *quota->tokens_per_day) ||
+           (quota->joules_per_day && today.energy_joules >= *quota->joules_per_day);
+  }
+};
+
 // Who did what to which object, and when. Never message content.
 struct AuditEvent {
   std::string actor;   // a user id, or "operator" for the CLI
@@ -206,7 +235,9 @@ class Store {
   virtual Result<std::vector<ApiKey>> ListApiKeys(std::string_view user_id) = 0;
   virtual Result<bool> RevokeApiKey(std::string_view user_id, std::string_view key_id) = 0;
   // The owner of a live key (not revoked, user enabled), recording its use.
-  virtual Result<std::optional<User>> FindUserByApiKey(std::string_view secret) = 0;
+  // `key_id`, when given, receives the key's id.
+  virtual Result<std::optional<User>> FindUserByApiKey(std::string_view secret,
+                                                       std::string* key_id = nullptr) = 0;
 
   // --- Assistants ---
   virtual Result<Assistant> CreateAssistant(std::string_view user_id,
@@ -285,6 +316,18 @@ class Store {
   virtual Result<std::vector<UsageDay>> ListUsage(std::string_view user_id,
                                                   std::string_view first_day,
                                                   std::string_view last_day) = 0;
+  // The same per API key: a personal key's id, or "file:" + 16 hex digits.
+  virtual Status AddKeyUsage(std::string_view key, const UsageDelta& delta) = 0;
+  virtual Result<std::vector<UsageDay>> ListKeyUsage(std::string_view key,
+                                                     std::string_view first_day,
+                                                     std::string_view last_day) = 0;
+  // Every user's days in the range, by day then user name.
+  virtual Result<std::vector<UserUsageDay>> ListAllUsage(std::string_view first_day,
+                                                         std::string_view last_day) = 0;
+  // Sets (or, with neither cap, removes) a subject's quota.
+  virtual Status SetQuota(const Quota& quota) = 0;
+  virtual Result<std::vector<Quota>> ListQuotas() = 0;
+  virtual Result<QuotaState> GetQuotaState(std::string_view subject) = 0;
   virtual Status RecordAudit(const AuditEvent& event) = 0;
   // Newest first; entries with id < before_id when before_id > 0.
   virtual Result<std::vector<AuditEntry>> ListAudit(int64_t limit, int64_t before_id) = 0;

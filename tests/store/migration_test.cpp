@@ -32,9 +32,10 @@ TEST(Migrations, CreateTheWholeSchemaInAnEmptyDirectory) {
   RawDb raw(db_path);
   EXPECT_EQ(raw.Int("PRAGMA user_version"), sqlite::SchemaVersion());
   EXPECT_EQ(raw.Int("PRAGMA application_id"), 0x6175746e);
-  EXPECT_EQ(raw.Names("table"), (std::set<std::string>{"api_keys", "assistants", "audit_log",
-                                                       "conversations", "messages", "messages_fts",
-                                                       "sessions", "usage_daily", "users"}));
+  EXPECT_EQ(raw.Names("table"),
+            (std::set<std::string>{"api_keys", "assistants", "audit_log", "conversations",
+                                   "key_usage_daily", "messages", "messages_fts", "quotas",
+                                   "sessions", "usage_daily", "users"}));
   EXPECT_EQ(raw.Names("trigger"),
             (std::set<std::string>{"messages_search_delete", "messages_search_insert",
                                    "messages_search_update"}));
@@ -73,6 +74,27 @@ TEST(Migrations, ReopeningKeepsDataAndChangesNothing) {
   RawDb raw(tmp.Sub("autan.db"));
   EXPECT_EQ(raw.Int("PRAGMA user_version"), sqlite::SchemaVersion());
   EXPECT_EQ(raw.Int("SELECT count(*) FROM audit_log"), 1);  // one user.create, no more
+}
+
+// A database made before quotas (schema 1) gains their tables and keeps its rows.
+TEST(Migrations, UpgradeAVersionOneDatabase) {
+  TempDir tmp;
+  std::string alice_id;
+  {
+    auto store = OpenOrDie(TestOptions(tmp.path()));
+    ASSERT_NE(store, nullptr);
+    alice_id = testing::MakeUser(*store, "alice").id;
+    ASSERT_TRUE(store->AddUsage(alice_id, {1, 2, 3.0}).ok());
+  }
+  RawDb(tmp.Sub("autan.db"))
+      .Exec("DROP TABLE key_usage_daily; DROP TABLE quotas; PRAGMA user_version = 1");
+  auto store = OpenOrDie(TestOptions(tmp.path()));
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(RawDb(tmp.Sub("autan.db")).Int("PRAGMA user_version"), sqlite::SchemaVersion());
+  ASSERT_TRUE(store->SetQuota({"user:" + alice_id, 10, std::nullopt}).ok());
+  store::QuotaState state = Must(store->GetQuotaState("user:" + alice_id));
+  EXPECT_EQ(state.today.completion_tokens, 2);
+  EXPECT_EQ(*state.quota->tokens_per_day, 10);
 }
 
 TEST(Migrations, RefuseANewerSchema) {
