@@ -66,6 +66,22 @@ CommandFn AddServeCommand(CLI::App& app) {
                   "~/.local/share/autan)");
   cmd->add_flag("--secure-cookies", o->secure_cookies,
                 "Mark the web app's session cookie Secure (serving behind HTTPS)");
+  cmd->add_option("--cpu-watts", o->cpu_watts,
+                  "Watts per busy core for the energy estimate (default: the package power "
+                  "limit per core where powercap shows it, else 7.5)")
+      ->check(CLI::Range(0.0, 1000.0));
+  cmd->add_option("--grid-gco2-per-kwh", o->pricing.grid_gco2_per_kwh,
+                  "Carbon intensity of the electricity, gCO2e/kWh (default: France, RTE 2023)")
+      ->check(CLI::Range(0.0, 5000.0))
+      ->capture_default_str();
+  cmd->add_option("--pue", o->pricing.pue, "Power usage effectiveness of the site")
+      ->check(CLI::Range(1.0, 10.0))
+      ->capture_default_str();
+  cmd->add_option("--kwh-price", o->pricing.kwh_price, "Price of a kWh, for the cost in usage")
+      ->check(CLI::Range(0.0, 1000.0))
+      ->capture_default_str();
+  cmd->add_option("--currency", o->pricing.currency, "Currency of --kwh-price")
+      ->capture_default_str();
   cmd->add_option("--hash-key", *hash_key,
                   "Print the keys-file line for KEY ('-' reads it from stdin) and exit");
   return [o, hash_key] {

@@ -58,6 +58,7 @@ ApiService::ApiService(std::shared_ptr<const Model> model, Scheduler& scheduler,
       options_(std::move(options)),
       prompter_(std::move(prompter)),
       formats_(*model_),
+      metrics_(options_.model_id),
       started_(UnixNow()),
       id_base_(std::random_device{}() | static_cast<uint64_t>(std::random_device{}()) << 32) {}
 
@@ -89,6 +90,27 @@ void ApiService::AddRoutes() {
   router_.Add("POST", "/detokenize", with_body(&ApiService::Detokenize));
 }
 
+namespace {
+
+// Routes a client over quota may still call: monitoring and listings.
+bool QuotaFree(const Router::Match& m) {
+  return m.pattern == "/metrics" || m.pattern == "/health" || m.pattern == "/" ||
+         m.pattern.starts_with("/v1/models");
+}
+
+// A keys-file key's name in the store: "file:" and its hash's first 16 hex digits.
+std::string KeysFileKeyName(const ApiKey& key) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string name = "file:";
+  for (size_t i = 0; i < 8; ++i) {
+    name += kHex[key.hash[i] >> 4];
+    name += kHex[key.hash[i] & 15];
+  }
+  return name;
+}
+
+}  // namespace
+
 void ApiService::Handle(const HttpRequest& request, const ExchangePtr& ex) {
   const std::string_view path = request.path;
   if (app_ != nullptr && path.substr(0, 5) == "/api/") {
@@ -117,10 +139,11 @@ void ApiService::Handle(const HttpRequest& request, const ExchangePtr& ex) {
         // limited under its own name.
         std::string client = "personal " + Sha256Hex(authorization.substr(7));
         return app_->CheckPersonalKey(
-            std::string(authorization),
-            [this, request, m = std::move(m), ex, client = std::move(client)](bool valid) {
-              if (!valid) return SendErrorTo(ex, Unauthorized("invalid API key"));
-              Dispatch(request, m, ex, std::nullopt, client);
+            std::string(authorization), [this, request, m = std::move(m), ex,
+                                         client = std::move(client)](AppService::KeyCheck k) {
+              if (!k.valid) return SendErrorTo(ex, Unauthorized("invalid API key"));
+              if (k.over_quota && !QuotaFree(m)) return SendErrorTo(ex, *k.over_quota);
+              Dispatch(request, m, ex, std::nullopt, client, {k.user_id, k.key_id});
             });
       }
       return SendErrorTo(ex, Unauthorized(authorization.empty()
@@ -128,12 +151,23 @@ void ApiService::Handle(const HttpRequest& request, const ExchangePtr& ex) {
                                               : "invalid API key"));
     }
   }
-  Dispatch(request, m, ex, key, key ? "key " + std::to_string(*key) : "address " + request.remote);
+  std::string client = key ? "key " + std::to_string(*key) : "address " + request.remote;
+  if (key && app_ != nullptr && !QuotaFree(m)) {
+    // Keys-file keys have usage and quotas too, kept in the store.
+    std::string name = KeysFileKeyName(options_.keys->key(*key));
+    return app_->CheckKeyQuota(
+        name, [this, request, m = std::move(m), ex, key, client = std::move(client),
+               name](std::optional<ApiError> over) {
+          if (over) return SendErrorTo(ex, *over);
+          Dispatch(request, m, ex, key, client, {"", name});
+        });
+  }
+  Dispatch(request, m, ex, key, client);
 }
 
 void ApiService::Dispatch(const HttpRequest& request, const Router::Match& m,
                           const ExchangePtr& exchange, std::optional<size_t> key,
-                          const std::string& client) {
+                          const std::string& client, const Accounting& accounting) {
   const bool public_route = m.pattern == "/health" || m.pattern == "/";
   if (m.error) return SendErrorTo(exchange, *m.error);
   if (draining_ && m.pattern != "/health" && m.pattern != "/metrics") {
@@ -146,6 +180,12 @@ void ApiService::Dispatch(const HttpRequest& request, const Router::Match& m,
     auto limited = std::make_shared<LimitedExchange>(exchange, limiter_, client, limits);
     if (std::optional<ApiError> e = limited->Admit()) return SendErrorTo(limited, *e);
     ex = std::move(limited);
+  }
+  if (app_ != nullptr && !accounting.key.empty()) {
+    ex = std::make_shared<AccountedExchange>(
+        std::move(ex), [app = app_, accounting](const store::UsageDelta& d) {
+          app->RecordApiUsage(accounting.user_id, accounting.key, d);
+        });
   }
   (*m.handler)(request, m.param, ex);
 }

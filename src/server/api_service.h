@@ -40,6 +40,7 @@ struct ServiceOptions {
   // A generation still running this long after its request arrived is ended
   // with finish_reason "length"; 0: no limit.
   std::chrono::seconds request_timeout{0};
+  EnergyPricing pricing;  // carbon and cost in each usage
 };
 
 class ApiService {
@@ -69,8 +70,15 @@ class ApiService {
   // After authentication: the matched route, or its error.
   // Runs a matched route under the rate limits of `key` (a keys-file line) or
   // the defaults, counted against `client`.
+  // Whose usage a request adds to (personal keys: the user and the key;
+  // keys-file keys: the key); none when `key` is empty.
+  struct Accounting {
+    std::string user_id;
+    std::string key;
+  };
   void Dispatch(const HttpRequest& request, const Router::Match& m, const ExchangePtr& ex,
-                std::optional<size_t> key, const std::string& client);
+                std::optional<size_t> key, const std::string& client,
+                const Accounting& accounting = {});
   void Home(const ExchangePtr& ex);
   void Health(const ExchangePtr& ex);
   void Version(const ExchangePtr& ex);

@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "runtime/energy_meter.h"
 #include "runtime/sampler.h"
 #include "server/tool_calls.h"
 
@@ -102,7 +103,21 @@ struct ChoiceOutput {
 struct Usage {
   int64_t prompt_tokens = 0;
   int64_t completion_tokens = 0;
+  // Extension fields (clients ignore them): the request's share of the
+  // engine's energy, where it came from, and what it means in carbon and money.
+  double energy_joules = 0.0;
+  EnergySource energy_source = EnergySource::kEstimate;
+  double co2e_grams = 0.0;
+  double cost = 0.0;
+  std::string currency;
 };
+
+// Fills the carbon and the cost from the joules.
+inline void PriceUsage(const EnergyPricing& pricing, Usage& u) {
+  u.co2e_grams = pricing.Co2eGrams(u.energy_joules);
+  u.cost = pricing.Cost(u.energy_joules);
+  u.currency = pricing.currency;
+}
 
 // The fields every response object and chunk carries.
 struct ResponseMeta {

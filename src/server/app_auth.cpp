@@ -28,7 +28,15 @@ bool RequiredString(FieldReader& f, const char* name, std::string& out) {
 }  // namespace
 
 void AppService::Info(Call& c) {
-  Reply(c, {{"model", options_.model_id}, {"version", options_.version}, {"energy", false}});
+  const EnergyPricing& p = options_.pricing;
+  Reply(c, {{"model", options_.model_id},
+            {"version", options_.version},
+            {"energy", true},
+            {"energy_source", EnergySourceName(options_.energy_source)},
+            {"grid_gco2_per_kwh", p.grid_gco2_per_kwh},
+            {"pue", p.pue},
+            {"kwh_price", p.kwh_price},
+            {"currency", p.currency}});
 }
 
 void AppService::GetSetup(Call& c) {

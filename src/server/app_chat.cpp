@@ -87,10 +87,10 @@ class AnswerStream : public std::enable_shared_from_this<AnswerStream> {
   }
 
   // Engine thread, once.
-  void OnComplete(int64_t prompt_tokens, int64_t completion_tokens) {
+  void OnComplete(const Usage& usage) {
     const Clock::time_point ended = Clock::now();
-    boost::asio::post(strand_, [self = shared_from_this(), prompt_tokens, completion_tokens,
-                                ended] { self->Finish(prompt_tokens, completion_tokens, ended); });
+    boost::asio::post(strand_,
+                      [self = shared_from_this(), usage, ended] { self->Finish(usage, ended); });
   }
 
   // The client went away (I/O thread).
@@ -118,10 +118,12 @@ class AnswerStream : public std::enable_shared_from_this<AnswerStream> {
     if (!ok.ok()) std::fprintf(stderr, "autan: store: %s\n", ok.error().message.c_str());
   }
 
-  void Finish(int64_t prompt_tokens, int64_t completion_tokens, Clock::time_point ended) {
+  void Finish(const Usage& usage, Clock::time_point ended) {
+    const int64_t prompt_tokens = usage.prompt_tokens, completion_tokens = usage.completion_tokens;
     Write();
     store::MessageStats stats;
     stats.tokens = completion_tokens;
+    stats.energy_joules = usage.energy_joules;
     stats.duration_ms = Ms(ended - started_);
     {
       std::lock_guard lock(mu_);
@@ -130,8 +132,9 @@ class AnswerStream : public std::enable_shared_from_this<AnswerStream> {
     const store::MessageStatus status =
         cancelled_ ? store::MessageStatus::kIncomplete : store::MessageStatus::kComplete;
     Result<bool> done = store_.FinishMessage(user_id_, message_id_, status, stats);
-    Status usage = store_.AddUsage(user_id_, {prompt_tokens, completion_tokens, 0.0});
-    if (!usage.ok()) std::fprintf(stderr, "autan: usage: %s\n", usage.error().message.c_str());
+    Status added =
+        store_.AddUsage(user_id_, {prompt_tokens, completion_tokens, usage.energy_joules});
+    if (!added.ok()) std::fprintf(stderr, "autan: usage: %s\n", added.error().message.c_str());
     Result<std::optional<store::Message>> message = store_.GetMessage(user_id_, message_id_);
     if (!done.ok() || !message.ok() || !message->has_value()) {
       ex_->Send(SseEvent(DumpJson(
@@ -161,6 +164,7 @@ class AnswerStream : public std::enable_shared_from_this<AnswerStream> {
 }  // namespace
 
 void AppService::PostMessage(Call& c) {
+  if (OverQuota(c)) return;
   Json body;
   if (!Body(c, body)) return;
   FieldReader f(body);
@@ -182,6 +186,7 @@ void AppService::PostMessage(Call& c) {
 }
 
 void AppService::Regenerate(Call& c) {
+  if (OverQuota(c)) return;
   Json body;
   if (!Body(c, body)) return;
   Result<std::optional<store::Conversation>> conv =
@@ -212,6 +217,7 @@ void AppService::Regenerate(Call& c) {
 }
 
 void AppService::EditMessage(Call& c) {
+  if (OverQuota(c)) return;
   Json body;
   if (!Body(c, body)) return;
   FieldReader f(body);
@@ -315,6 +321,7 @@ void AppService::Answer(Call& c, const store::Conversation& conv,
   spec.sampling.seed = uint64_t{std::random_device{}()} << 32 | std::random_device{}();
   const int32_t room = n_ctx - static_cast<int32_t>(spec.prompts[0].size());
   spec.max_tokens = std::min(params.max_tokens.value_or(room), room);
+  spec.pricing = options_.pricing;
 
   CallCallbacks cb;
   const Json opening_user =
@@ -330,9 +337,7 @@ void AppService::Answer(Call& c, const store::Conversation& conv,
     ex->Send(SseEvent(DumpJson(opening_answer)));
   };
   cb.on_delta = [stream](const ChoiceDelta& d) { stream->OnPiece(d.text); };
-  cb.on_complete = [stream](std::vector<ChoiceOutput>, Usage usage) {
-    stream->OnComplete(usage.prompt_tokens, usage.completion_tokens);
-  };
+  cb.on_complete = [stream](std::vector<ChoiceOutput>, Usage usage) { stream->OnComplete(usage); };
   auto call = std::make_shared<GenerationCall>(scheduler_, tok, metrics_, std::move(cb), true,
                                                GenerationCall::Clock::now());
   std::weak_ptr<GenerationCall> weak = call;

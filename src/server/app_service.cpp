@@ -79,6 +79,10 @@ void AppService::AddRoutes() {
   add("POST", "admin/users", A::kAdmin, &AppService::AdminCreateUser);
   add("PATCH", "admin/users/*", A::kAdmin, &AppService::AdminUpdateUser);
   add("GET", "admin/audit", A::kAdmin, &AppService::AdminAudit);
+  add("GET", "admin/usage", A::kAdmin, &AppService::AdminUsage);
+  add("GET", "admin/quotas", A::kAdmin, &AppService::AdminListQuotas);
+  add("PUT", "admin/quotas", A::kAdmin, &AppService::AdminSetQuota);
+  add("GET", "usage", A::kUser, &AppService::MyUsage);
 }
 
 void AppService::HandleApi(const HttpRequest& request, const ExchangePtr& ex) {
@@ -159,17 +163,47 @@ void AppService::HandleStatic(const HttpRequest& request, const ExchangePtr& ex)
   ex->Respond(StaticResponse(WebAppFiles(), request));
 }
 
-void AppService::CheckPersonalKey(std::string authorization, std::function<void(bool)> then) {
-  boost::asio::post(pool_,
-                    [this, authorization = std::move(authorization), then = std::move(then)] {
-                      std::string_view key = authorization;
-                      if (key.size() > 7) key.remove_prefix(7);  // "Bearer ", checked by the caller
-                      while (!key.empty() && key.front() == ' ') key.remove_prefix(1);
-                      // The store keeps only each key's SHA-256 and looks the hash up, so
-                      // neither timing nor the database reveals a key.
-                      Result<std::optional<store::User>> user = store_.FindUserByApiKey(key);
-                      then(user.ok() && user->has_value());
-                    });
+void AppService::CheckPersonalKey(std::string authorization, std::function<void(KeyCheck)> then) {
+  boost::asio::post(
+      pool_, [this, authorization = std::move(authorization), then = std::move(then)] {
+        std::string_view key = authorization;
+        if (key.size() > 7) key.remove_prefix(7);  // "Bearer ", checked by the caller
+        while (!key.empty() && key.front() == ' ') key.remove_prefix(1);
+        // The store keeps only each key's SHA-256 and looks the hash up, so
+        // neither timing nor the database reveals a key.
+        KeyCheck check;
+        Result<std::optional<store::User>> user = store_.FindUserByApiKey(key, &check.key_id);
+        check.valid = user.ok() && user->has_value();
+        if (!check.valid) return then(std::move(check));
+        check.user_id = (*user)->id;
+        for (const auto& [subject, who] :
+             {std::pair{"user:" + check.user_id, "user '" + (*user)->username + "'"},
+              std::pair{"key:" + check.key_id, std::string("this API key")}}) {
+          Result<store::QuotaState> state = store_.GetQuotaState(subject);
+          if (!state.ok()) {
+            check.over_quota = Internal("storage error: " + state.error().message);
+            break;
+          }
+          if ((check.over_quota = QuotaError(*state, who))) break;
+        }
+        then(std::move(check));
+      });
+}
+
+void AppService::CheckKeyQuota(std::string key, std::function<void(std::optional<ApiError>)> then) {
+  boost::asio::post(pool_, [this, key = std::move(key), then = std::move(then)] {
+    Result<store::QuotaState> state = store_.GetQuotaState("key:" + key);
+    if (!state.ok()) return then(Internal("storage error: " + state.error().message));
+    then(QuotaError(*state, "this API key"));
+  });
+}
+
+void AppService::RecordApiUsage(std::string user_id, std::string key, store::UsageDelta delta) {
+  boost::asio::post(pool_, [this, user_id = std::move(user_id), key = std::move(key), delta] {
+    Status s = user_id.empty() ? Status() : store_.AddUsage(user_id, delta);
+    if (s.ok() && !key.empty()) s = store_.AddKeyUsage(key, delta);
+    if (!s.ok()) std::fprintf(stderr, "autan: usage: %s\n", s.error().message.c_str());
+  });
 }
 
 void AppService::Reply(Call& c, const nlohmann::ordered_json& body, int status) {

@@ -20,6 +20,7 @@
 #include "server/chat_prompt.h"
 #include "server/exchange.h"
 #include "server/metrics.h"
+#include "server/quota.h"
 #include "store/store.h"
 
 namespace autan::server {
@@ -29,6 +30,8 @@ struct AppOptions {
   std::string version;
   bool secure_cookies = false;  // Secure on the session cookie (behind TLS)
   int workers = 4;              // threads that run store calls
+  EnergyPricing pricing;        // the carbon and cost the app shows
+  EnergySource energy_source = EnergySource::kEstimate;  // what the engine's meter reads
 };
 
 class AppService {
@@ -42,8 +45,19 @@ class AppService {
   void HandleApi(const HttpRequest& request, const ExchangePtr& ex);
   // GET of any other path outside the API: the embedded app.
   void HandleStatic(const HttpRequest& request, const ExchangePtr& ex);
-  // Looks a personal API key up on a worker, then calls `then(valid)` there.
-  void CheckPersonalKey(std::string authorization, std::function<void(bool)> then);
+  // A personal key's owner and id, and whether either is over its daily quota.
+  struct KeyCheck {
+    bool valid = false;
+    std::string user_id, key_id;
+    std::optional<ApiError> over_quota;
+  };
+  // Looks a personal API key up on a worker, then calls `then` there.
+  void CheckPersonalKey(std::string authorization, std::function<void(KeyCheck)> then);
+  // The quota of a key from the keys file ("file:" + 16 hex digits of its
+  // hash), read on a worker; `then` gets the 429 when it is over.
+  void CheckKeyQuota(std::string key, std::function<void(std::optional<ApiError>)> then);
+  // Adds a /v1 request's usage to its user (none: "") and key, on a worker.
+  void RecordApiUsage(std::string user_id, std::string key, store::UsageDelta delta);
 
   // One /api request as a handler sees it.
   struct Call {
@@ -101,6 +115,14 @@ class AppService {
   void AdminCreateUser(Call& c);
   void AdminUpdateUser(Call& c);
   void AdminAudit(Call& c);
+
+  // app_usage.cpp
+  void AdminUsage(Call& c);
+  void AdminListQuotas(Call& c);
+  void AdminSetQuota(Call& c);
+  void MyUsage(Call& c);
+  // Sends the 429 and returns true when the signed-in user is over quota.
+  bool OverQuota(Call& c);
 
   // app_conversations.cpp
   void ListConversations(Call& c);

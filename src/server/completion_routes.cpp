@@ -58,6 +58,7 @@ CallCallbacks StreamCallbacks(ResponseShape shape) {
       s->ex->Send(SseEvent(DumpJson(UsageChunk(s->meta, object, usage))));
     }
     s->ex->Send(SseDone());
+    s->ex->SetEnergy(usage.energy_joules);
     s->ex->SetTokens(usage.prompt_tokens, usage.completion_tokens);
     s->ex->EndStream();
   };
@@ -73,6 +74,7 @@ CallCallbacks WholeCallbacks(ResponseShape shape) {
       for (ChoiceOutput& c : choices)
         c.text = s->echo[static_cast<size_t>(c.index / s->n)] + c.text;
     }
+    s->ex->SetEnergy(usage.energy_joules);
     s->ex->SetTokens(usage.prompt_tokens, usage.completion_tokens);
     SendJsonTo(s->ex, s->chat ? ChatCompletionObject(s->meta, choices, s->with_logprobs, usage)
                               : TextCompletionObject(s->meta, choices, s->with_logprobs, usage));
@@ -188,6 +190,7 @@ void ApiService::RunCall(CallPlan plan, const ExchangePtr& ex) {
   spec.max_tokens = g.max_tokens ? std::min(*g.max_tokens, n_ctx) : n_ctx;
   spec.stop = g.stop;
   spec.logprobs = g.logprobs;
+  spec.pricing = options_.pricing;
   for (const auto& p : plan.prompts) {
     if (p.empty()) return SendErrorTo(ex, BadRequest("the prompt is empty", plan.prompt_param));
     if (static_cast<int64_t>(p.size()) >= n_ctx) {

@@ -30,12 +30,20 @@ void ApiService::Embeddings(const HttpRequest& req, const ExchangePtr& ex) {
   int64_t tokens = 0;
   for (const auto& in : job.inputs) tokens += std::ssize(in);
   if (std::optional<ApiError> e = ex->ReserveTokens(tokens)) return SendErrorTo(ex, *e);
-  job.on_done = [this, ex, meta = NewMeta("embd-"), base64 = request.base64,
-                 tokens](Result<std::vector<std::vector<float>>> out) {
+  // Set by on_energy just before on_done, on the same worker thread.
+  auto energy = std::make_shared<StepEnergy>();
+  job.on_energy = [energy](const StepEnergy& e) { *energy = e; };
+  job.on_done = [this, ex, meta = NewMeta("embd-"), base64 = request.base64, tokens,
+                 energy](Result<std::vector<std::vector<float>>> out) {
     if (!out.ok()) return SendErrorTo(ex, Unavailable(out.error().message));
     metrics_.AddTokens(tokens, 0);
+    metrics_.AddEnergy(energy->joules);
+    ex->SetEnergy(energy->joules);
     ex->SetTokens(tokens, 0);
-    SendJsonTo(ex, EmbeddingListObject(meta, *out, base64, tokens));
+    Usage usage{
+        .prompt_tokens = tokens, .energy_joules = energy->joules, .energy_source = energy->source};
+    PriceUsage(options_.pricing, usage);
+    SendJsonTo(ex, EmbeddingListObject(meta, *out, base64, usage));
   };
   Embedder::Submitted sub = embedder_.Submit(std::move(job));
   switch (sub.refusal) {

@@ -33,6 +33,8 @@ class Exchange {
   // ("/v1/models/{id}") and the tokens the request used.
   virtual void SetRoute(std::string route) = 0;
   virtual void SetTokens(int64_t prompt_tokens, int64_t completion_tokens) = 0;
+  // The request's energy, reported just before SetTokens (for usage and quotas).
+  virtual void SetEnergy(double joules) { (void)joules; }
 
   // Before a request runs: the most tokens it may use (its prompt and longest
   // completion). An error (429) when the client's budget cannot cover them;

@@ -33,6 +33,7 @@ std::optional<ApiError> GenerationCall::Start(const std::shared_ptr<GenerationCa
   GenerationCall& self = *call;
   self.logprobs_ = spec.logprobs;
   self.deadline_ = spec.deadline;
+  self.pricing_ = spec.pricing;
   const size_t total = spec.prompts.size() * static_cast<size_t>(spec.n);
   for (size_t i = 0; i < total; ++i) {
     self.choices_.push_back(std::make_unique<Choice>(spec.stop));
@@ -129,7 +130,10 @@ void GenerationCall::OnDone(Choice& c, const CompletionSummary& s) {
   }
   c.completion_tokens = s.completion_tokens;
   c.finish = c.timed_out ? "length" : FinishName(s.finish, c.stop.stopped());
+  c.energy_joules = s.energy_joules;
+  c.measured = s.energy_source == EnergySource::kRapl;
   metrics_.AddTokens(0, s.completion_tokens);
+  metrics_.AddEnergy(s.energy_joules);
   Emit(c, std::move(rest), c.finish);
   std::lock_guard lock(mu_);
   if (++done_ == choices_.size() && open_ && !aborted_) Complete();
@@ -138,11 +142,16 @@ void GenerationCall::OnDone(Choice& c, const CompletionSummary& s) {
 void GenerationCall::Complete() {
   std::vector<ChoiceOutput> out;
   Usage usage{prompt_tokens_, 0};
+  bool measured = true;
   for (auto& ch : choices_) {
     usage.completion_tokens += ch->completion_tokens;
+    usage.energy_joules += ch->energy_joules;
+    measured = measured && ch->measured;
     out.push_back({ch->index, std::move(ch->text), std::move(ch->logprobs), ch->finish,
                    ch->tools ? ch->tools->calls() : std::vector<ToolCall>{}});
   }
+  usage.energy_source = measured ? EnergySource::kRapl : EnergySource::kEstimate;
+  PriceUsage(pricing_, usage);
   metrics_.AddTokens(prompt_tokens_, 0);
   if (callbacks_.on_complete) callbacks_.on_complete(std::move(out), usage);
 }

@@ -40,6 +40,7 @@ struct CallSpec {
   // Choices still generating then are ended with finish_reason "length"
   // (clients take it as a cut-off answer, and none retries it).
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+  EnergyPricing pricing;  // the usage's carbon and cost
 };
 
 struct CallCallbacks {
@@ -78,6 +79,8 @@ class GenerationCall {
     bool any_token = false;
     std::optional<ToolCallParser> tools;
     bool timed_out = false;
+    double energy_joules = 0.0;
+    bool measured = false;  // its energy came from RAPL
   };
 
   bool OnToken(Choice& c, const TokenEvent& ev);
@@ -105,6 +108,7 @@ class GenerationCall {
   std::vector<ChoiceDelta> held_;  // deltas that came before the call opened
   size_t done_ = 0;
   int64_t prompt_tokens_ = 0;
+  EnergyPricing pricing_;
 };
 
 }  // namespace autan::server

@@ -30,6 +30,7 @@ class LimitedExchange final : public Exchange {
   void OnDisconnect(std::function<void()> fn) override { inner_->OnDisconnect(std::move(fn)); }
   void SetRoute(std::string route) override { inner_->SetRoute(std::move(route)); }
   void SetTokens(int64_t prompt_tokens, int64_t completion_tokens) override;
+  void SetEnergy(double joules) override { inner_->SetEnergy(joules); }
   std::optional<ApiError> ReserveTokens(int64_t tokens) override;
 
  private:

@@ -81,6 +81,16 @@ std::string Metrics::Render(const SchedulerStats& engine, int32_t n_parallel) co
   Line(out, "autan_prompt_tokens_total %" PRId64 "\n", prompt_tokens_.load());
   Head(out, "autan_completion_tokens_total", "counter", "Tokens generated for finished requests.");
   Line(out, "autan_completion_tokens_total %" PRId64 "\n", completion_tokens_.load());
+  const double joules = energy_joules_.load();
+  const int64_t tokens = prompt_tokens_.load() + completion_tokens_.load();
+  const std::string model = Escape(model_);
+  Head(out, "autan_energy_joules_total", "counter",
+       "Energy of finished requests, measured (RAPL) or estimated, by model.");
+  Line(out, "autan_energy_joules_total{model=\"%s\"} %.6f\n", model.c_str(), joules);
+  Head(out, "autan_energy_joules_per_token", "gauge",
+       "Energy over prompt and completion tokens of finished requests, by model.");
+  Line(out, "autan_energy_joules_per_token{model=\"%s\"} %.9f\n", model.c_str(),
+       tokens > 0 ? joules / static_cast<double>(tokens) : 0.0);
   Head(out, "autan_queue_depth", "gauge", "Requests waiting for a sequence slot.");
   Line(out, "autan_queue_depth %d\n", engine.queued);
   Head(out, "autan_active_requests", "gauge", "Requests holding a sequence slot.");

@@ -31,8 +31,12 @@ class Histogram {
 
 class Metrics {
  public:
+  // `model` labels the per-model series (energy).
+  explicit Metrics(std::string model = "") : model_(std::move(model)) {}
   void CountRequest(const std::string& route, int status);
   void AddTokens(int64_t prompt_tokens, int64_t completion_tokens);
+  // A finished request's (or choice's) share of the engine's energy.
+  void AddEnergy(double joules) { energy_joules_.fetch_add(joules, std::memory_order_relaxed); }
   void ObserveTimeToFirstToken(double seconds) { ttft_.Observe(seconds); }
   void ObserveInterToken(double seconds) { inter_token_.Observe(seconds); }
   void ObserveRequest(double seconds) { request_.Observe(seconds); }
@@ -45,6 +49,8 @@ class Metrics {
   std::map<std::pair<std::string, int>, uint64_t> requests_;  // guarded by mu_
   std::atomic<int64_t> prompt_tokens_{0};
   std::atomic<int64_t> completion_tokens_{0};
+  std::atomic<double> energy_joules_{0.0};
+  const std::string model_;
   Histogram ttft_, inter_token_, request_;
 };
 

@@ -336,7 +336,19 @@ Json LegacyLogprobs(const std::vector<TokenLogprob>& tokens, size_t text_offset)
 Json UsageObject(const Usage& u) {
   return {{"prompt_tokens", u.prompt_tokens},
           {"completion_tokens", u.completion_tokens},
-          {"total_tokens", u.prompt_tokens + u.completion_tokens}};
+          {"total_tokens", u.prompt_tokens + u.completion_tokens},
+          {"energy_joules", u.energy_joules},
+          {"energy_source", EnergySourceName(u.energy_source)},
+          {"co2e_grams", u.co2e_grams},
+          {"cost", u.cost},
+          {"cost_currency", u.currency}};
+}
+
+// Embeddings have no completion tokens; the energy fields as for the others.
+Json EmbeddingUsage(const Usage& u) {
+  Json j = UsageObject(u);
+  j.erase("completion_tokens");
+  return j;
 }
 
 Json Envelope(const ResponseMeta& meta, const char* object) {
@@ -602,7 +614,7 @@ Json UsageChunk(const ResponseMeta& meta, const char* object, const Usage& usage
 }
 
 Json EmbeddingListObject(const ResponseMeta& meta, const std::vector<std::vector<float>>& data,
-                         bool base64, int64_t prompt_tokens) {
+                         bool base64, const Usage& usage) {
   static_assert(std::endian::native == std::endian::little, "base64 embeddings are little-endian");
   Json list = Json::array();
   for (size_t i = 0; i < data.size(); ++i) {
@@ -620,7 +632,7 @@ Json EmbeddingListObject(const ResponseMeta& meta, const std::vector<std::vector
           {"object", "list"},
           {"data", std::move(list)},
           {"model", meta.model},
-          {"usage", {{"prompt_tokens", prompt_tokens}, {"total_tokens", prompt_tokens}}}};
+          {"usage", EmbeddingUsage(usage)}};
 }
 
 Json ModelObject(const std::string& id, int64_t created) {

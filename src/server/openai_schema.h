@@ -51,7 +51,7 @@ Json UsageChunk(const ResponseMeta& meta, const char* object, const Usage& usage
 // "model", "usage"}; each embedding a list of numbers or, with base64, the
 // base64 of its little-endian float32 bytes. The id is Mistral's addition.
 Json EmbeddingListObject(const ResponseMeta& meta, const std::vector<std::vector<float>>& data,
-                         bool base64, int64_t prompt_tokens);
+                         bool base64, const Usage& usage);
 
 Json ModelObject(const std::string& id, int64_t created);
 Json ModelList(const std::string& id, int64_t created);

@@ -63,6 +63,18 @@ Status Serve(const ServeOptions& o) {
   const int32_t ctx = o.ctx > 0 ? o.ctx : std::min((*model)->config().context_length, 4096);
   Result<KvType> kv_type = ParseKvType(o.kv_type);
   if (!kv_type.ok()) return kv_type.error();
+  // Each engine thread reads its own meter; only the first says why RAPL is not used.
+  const std::string powercap = PowercapRoot("");
+  const double cpu_watts = o.cpu_watts > 0 ? o.cpu_watts : DefaultCpuWatts(powercap);
+  std::shared_ptr<EnergyMeter> meter = MakeEnergyMeter(
+      {.powercap_root = powercap, .cpu_watts = cpu_watts, .log = [](const std::string& m) {
+         std::fprintf(stderr, "autan: %s\n", m.c_str());
+       }});
+  std::shared_ptr<EnergyMeter> embedding_meter =
+      MakeEnergyMeter({.powercap_root = powercap, .cpu_watts = cpu_watts});
+  std::string why_not;
+  const EnergySource energy_source =
+      RaplReader::Open(powercap, why_not) ? EnergySource::kRapl : EnergySource::kEstimate;
   Result<std::unique_ptr<Scheduler>> scheduler =
       Scheduler::Create(*model, {.n_parallel = o.parallel,
                                  .n_ctx = ctx,
@@ -71,10 +83,14 @@ Status Serve(const ServeOptions& o) {
                                  .threads = o.threads,
                                  .kv_type = *kv_type,
                                  .kv_block_size = o.kv_block_size,
-                                 .prefix_cache = o.prefix_cache});
+                                 .prefix_cache = o.prefix_cache,
+                                 .energy_meter = meter});
   if (!scheduler.ok()) return scheduler.error();
-  Result<std::unique_ptr<Embedder>> embedder = Embedder::Create(
-      *model, {.n_ctx = ctx, .threads = o.embedding_threads, .max_queue = o.max_queue});
+  Result<std::unique_ptr<Embedder>> embedder =
+      Embedder::Create(*model, {.n_ctx = ctx,
+                                .threads = o.embedding_threads,
+                                .max_queue = o.max_queue,
+                                .energy_meter = embedding_meter});
   if (!embedder.ok()) return embedder.error();
   ServiceOptions service_options;
   const std::string model_id =
@@ -84,14 +100,18 @@ Status Serve(const ServeOptions& o) {
   service_options.keys = std::move(keys);
   service_options.rate_limits = {.rpm = o.rate_limit_rpm, .tpm = o.rate_limit_tpm};
   service_options.request_timeout = std::chrono::seconds(o.request_timeout);
+  service_options.pricing = o.pricing;
   Result<std::unique_ptr<ApiService>> service =
       ApiService::Create(*model, **scheduler, **embedder, std::move(service_options));
   if (!service.ok()) return service.error();
   ApiService& api = **service;
-  auto app = std::make_unique<AppService>(
-      **store, *model, **scheduler, api.prompter(), api.metrics(),
-      AppOptions{
-          .model_id = model_id, .version = AUTAN_VERSION, .secure_cookies = o.secure_cookies});
+  auto app =
+      std::make_unique<AppService>(**store, *model, **scheduler, api.prompter(), api.metrics(),
+                                   AppOptions{.model_id = model_id,
+                                              .version = AUTAN_VERSION,
+                                              .secure_cookies = o.secure_cookies,
+                                              .pricing = o.pricing,
+                                              .energy_source = energy_source});
   api.AttachApp(app.get());
 
   AccessLog log(stderr);
@@ -111,6 +131,13 @@ Status Serve(const ServeOptions& o) {
       });
   if (!http.ok()) return http.error();
   HttpServer& server = **http;
+  // Before the line that says the server is up, which tests and scripts wait for.
+  if (energy_source == EnergySource::kRapl) {
+    std::fprintf(stderr, "autan: energy measured with RAPL under %s\n", powercap.c_str());
+  } else {
+    std::fprintf(stderr, "autan: energy estimated at %.2f W per busy core (see docs/ENERGY.md)\n",
+                 cpu_watts);
+  }
   std::fprintf(stderr, "autan: serving %s as '%s' on http://%s:%u (%d parallel, context %d, %s)\n",
                o.model_path.c_str(), model_id.c_str(), o.host.c_str(),
                static_cast<unsigned>(server.port()), o.parallel, ctx,

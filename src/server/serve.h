@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/result.h"
+#include "runtime/energy_meter.h"
 
 namespace autan::server {
 
@@ -36,6 +37,8 @@ struct ServeOptions {
   bool prefix_cache = true;
   std::string data_dir;         // the web app's accounts and chats; "": the XDG default
   bool secure_cookies = false;  // the session cookie only travels over HTTPS
+  double cpu_watts = 0.0;       // per core, for the energy estimate; 0: see DefaultCpuWatts
+  EnergyPricing pricing;        // carbon and cost from joules
 };
 
 // Fails before serving on a bad model, keys file, address or option; a

@@ -498,7 +498,11 @@ class AppTest(unittest.TestCase):
 
     def test_info_and_unknown_api_routes(self):
         status, info, _ = self.server.request("GET", "/api/info")
-        self.assertEqual((status, info["model"], info["energy"]), (200, "tiny-q8_0", False))
+        self.assertEqual((status, info["model"], info["energy"]), (200, "tiny-q8_0", True))
+        # What the app needs to show an answer's carbon and cost: the defaults.
+        self.assertIn(info["energy_source"], ("rapl", "estimate"))
+        self.assertEqual((info["grid_gco2_per_kwh"], info["pue"], info["kwh_price"],
+                          info["currency"]), (32.0, 1.0, 0.25, "EUR"))
         self.assertEqual(self.server.request("GET", "/api/nothing")[0], 404)
         self.assertEqual(self.server.request("PUT", "/api/conversations")[0], 405)
         self.assertEqual(self.server.request("GET", "/v1/nothing",

@@ -27,6 +27,11 @@ def user(text):
     return [{"role": "user", "content": text}]
 
 
+
+def tokens_of(usage):
+    """The token counts of a usage object (its energy differs from run to run)."""
+    return {k: usage[k] for k in ("prompt_tokens", "completion_tokens", "total_tokens")}
+
 class ServeTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -75,8 +80,9 @@ class ServeTest(unittest.TestCase):
         self.assertEqual(choice["text"], expected)
         self.assertEqual(choice["finish_reason"], "length")
         ids = cli("tokenize", "-m", self.model, "--text", "Once upon a time", "--ids").split()
-        self.assertEqual(body["usage"], {"prompt_tokens": len(ids), "completion_tokens": 12,
-                                         "total_tokens": len(ids) + 12})
+        self.assertEqual(tokens_of(body["usage"]),
+                         {"prompt_tokens": len(ids), "completion_tokens": 12,
+                          "total_tokens": len(ids) + 12})
         self.assertEqual(body["object"], "text_completion")
         self.assertTrue(body["id"].startswith("cmpl-"))
 
@@ -107,7 +113,7 @@ class ServeTest(unittest.TestCase):
         self.assertEqual(finishes[-1], "length")
         self.assertTrue(all(f is None for f in finishes[:-1]))
         self.assertEqual(events[-1]["choices"], [])
-        self.assertEqual(events[-1]["usage"], body["usage"])
+        self.assertEqual(tokens_of(events[-1]["usage"]), tokens_of(body["usage"]))
         self.assertTrue(all(e["usage"] is None for e in events[:-1]))
 
     def test_stop_sequences_cut_the_text_even_across_tokens(self):
@@ -474,7 +480,7 @@ class ToolsTest(unittest.TestCase):
         self.check_calls(calls)
         want = whole["choices"][0]["message"]["tool_calls"]
         self.assertEqual([c["function"] for c in calls], [c["function"] for c in want])
-        self.assertEqual(events[-1]["usage"], whole["usage"])
+        self.assertEqual(tokens_of(events[-1]["usage"]), tokens_of(whole["usage"]))
 
     def test_prompt_renders_tools_and_tool_messages_as_the_template_does(self):
         history = [

@@ -68,7 +68,10 @@ class EmbeddingsTest(unittest.TestCase):
         out = self.embed(input=ids)
         self.assertEqual(out["object"], "list")
         self.assertEqual(out["model"], "tiny-f32")
-        self.assertEqual(out["usage"], {"prompt_tokens": len(ids), "total_tokens": len(ids)})
+        usage = out["usage"]
+        self.assertEqual((usage["prompt_tokens"], usage["total_tokens"]), (len(ids), len(ids)))
+        self.assertNotIn("completion_tokens", usage)
+        self.assertGreater(usage["energy_joules"], 0)  # see test_energy.py for the rest
         self.assertEqual(out["data"][0]["object"], "embedding")
         self.assertEqual(out["data"][0]["index"], 0)
         actual = np.array(out["data"][0]["embedding"])

@@ -70,17 +70,26 @@ TEST(EmbeddingRequest, NamesTheBadField) {
 TEST(EmbeddingResponse, FloatsAndBase64) {
   const ResponseMeta meta{"embd-1", 0, "tiny"};
   const std::vector<std::vector<float>> data = {{1.0f, -2.5f, 0.1f}, {1.0f, -2.5f}};
-  const Json floats = EmbeddingListObject(meta, data, false, 7);
+  Usage usage{.prompt_tokens = 7, .energy_joules = 3.6e6, .energy_source = EnergySource::kRapl};
+  PriceUsage(EnergyPricing{.grid_gco2_per_kwh = 50, .pue = 1.2, .kwh_price = 0.2}, usage);
+  const Json floats = EmbeddingListObject(meta, data, false, usage);
   EXPECT_EQ(floats["object"], "list");
   EXPECT_EQ(floats["model"], "tiny");
   EXPECT_EQ(floats["id"], "embd-1");
-  EXPECT_EQ(floats["usage"], Json({{"prompt_tokens", 7}, {"total_tokens", 7}}));
+  // One kWh at PUE 1.2: 60 g at 50 g/kWh, 0.24 at 0.2 per kWh.
+  EXPECT_EQ(floats["usage"], Json({{"prompt_tokens", 7},
+                                   {"total_tokens", 7},
+                                   {"energy_joules", 3.6e6},
+                                   {"energy_source", "rapl"},
+                                   {"co2e_grams", 60.0},
+                                   {"cost", 0.24},
+                                   {"cost_currency", "EUR"}}));
   ASSERT_EQ(floats["data"].size(), 2u);
   EXPECT_EQ(floats["data"][1]["object"], "embedding");
   EXPECT_EQ(floats["data"][1]["index"], 1);
   EXPECT_EQ(floats["data"][0]["embedding"][2].get<float>(), 0.1f);
   // Python: base64.b64encode(struct.pack('<3f', 1.0, -2.5, 0.1))
-  const Json b64 = EmbeddingListObject(meta, data, true, 7);
+  const Json b64 = EmbeddingListObject(meta, data, true, Usage{.prompt_tokens = 7});
   EXPECT_EQ(b64["data"][0]["embedding"], "AACAPwAAIMDNzMw9");
   EXPECT_EQ(b64["data"][1]["embedding"], "AACAPwAAIMA=");
   EXPECT_EQ(Base64("a"), "YQ==");

@@ -60,6 +60,10 @@ TEST(Sse, ChunksFollowOpenAiShapes) {
   Json usage = UsageChunk(meta, "chat.completion.chunk", {7, 5});
   EXPECT_TRUE(usage["choices"].empty());
   EXPECT_EQ(usage["usage"]["total_tokens"], 12);
+  // The energy fields ride in the usage chunk too.
+  EXPECT_EQ(usage["usage"]["energy_joules"], 0.0);
+  EXPECT_EQ(usage["usage"]["energy_source"], "estimate");
+  EXPECT_TRUE(usage["usage"].contains("co2e_grams") && usage["usage"].contains("cost"));
 
   // Partial UTF-8 from a byte token must not break the JSON.
   Json piece = ChatDeltaChunks(meta, {1, "\xE2\x82", {}, ""}, false, false).at(0);

@@ -73,7 +73,15 @@ describe("openai client", () => {
     const streamed = await streamText({ ...params, stream_options: { include_usage: true } });
     assert.equal(streamed.text, whole.choices[0].message.content);
     assert.equal(streamed.finish, "length");
-    assert.deepEqual(streamed.usage, whole.usage);
+    const tokens = (u) => [u.prompt_tokens, u.completion_tokens, u.total_tokens];
+    assert.deepEqual(tokens(streamed.usage), tokens(whole.usage));
+    // autan's extension fields pass through the SDK untouched, streamed or not.
+    for (const u of [whole.usage, streamed.usage]) {
+      assert.ok(u.energy_joules > 0, JSON.stringify(u));
+      assert.ok(["rapl", "estimate"].includes(u.energy_source));
+      assert.equal(typeof u.co2e_grams, "number");
+      assert.equal(typeof u.cost, "number");
+    }
   });
 
   test("completions and max_tokens", async () => {
