@@ -2,6 +2,8 @@
 // printed as llama.cpp's llama-bench does (one warm-up run, then repetitions
 // from an empty cache; t/s = tokens / seconds of each repetition, reported as
 // mean ± sample standard deviation), so the two tables read side by side.
+// t/J is tokens per joule of each repetition, from RAPL where readable, else
+// the estimate of docs/ENERGY.md (energy_source says which).
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -10,6 +12,8 @@
 
 #include "cli/commands.h"
 #include "core/rng.h"
+#include "runtime/energy_attribution.h"
+#include "runtime/energy_meter.h"
 #include "runtime/kv_cache.h"
 #include "runtime/session.h"
 
@@ -27,6 +31,7 @@ struct BenchFlags {
   std::string output = "md";
   std::string kv_type = "f16";
   bool progress = false;
+  double cpu_watts = 0.0;  // 0: see DefaultCpuWatts
 };
 
 // What the table says about the model, computed once.
@@ -56,11 +61,18 @@ struct TestCase {
 struct TestResult {
   TestCase test;
   std::vector<uint64_t> samples_ns;
+  std::vector<double> samples_j;  // joules of each repetition
+  EnergySource energy_source = EnergySource::kEstimate;
 
   std::vector<double> TokensPerSecond() const {
     std::vector<double> ts;
     for (uint64_t ns : samples_ns) ts.push_back(1e9 * test.Tokens() / static_cast<double>(ns));
     return ts;
+  }
+  std::vector<double> TokensPerJoule() const {
+    std::vector<double> tj;
+    for (double j : samples_j) tj.push_back(j > 0 ? test.Tokens() / j : 0.0);
+    return tj;
   }
 };
 
@@ -200,12 +212,20 @@ std::string Number(double v) {
   return text;
 }
 
+// Joules of a short run can be well under a millijoule: significant digits.
+std::string Joules(double v) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%.9g", v);
+  return text;
+}
+
 // The fields of a json or csv record, in order: name, already-encoded value.
 std::vector<std::pair<std::string, std::string>> Fields(const ModelFacts& m, const TestResult& r,
                                                         bool json) {
   const auto str = [json](const std::string& s) { return json ? JsonString(s) : CsvString(s); };
   std::vector<double> ts = r.TokensPerSecond();
   std::vector<double> ns(r.samples_ns.begin(), r.samples_ns.end());
+  std::vector<double> tj = r.TokensPerJoule();
   return {
       {"model_filename", str(m.filename)},
       {"model_type", str(m.type)},
@@ -222,6 +242,10 @@ std::vector<std::pair<std::string, std::string>> Fields(const ModelFacts& m, con
       {"stddev_ns", std::to_string(static_cast<uint64_t>(StdDev(ns)))},
       {"avg_ts", Number(Mean(ts))},
       {"stddev_ts", Number(StdDev(ts))},
+      {"avg_joules", Joules(Mean(r.samples_j))},
+      {"avg_tj", Number(Mean(tj))},
+      {"stddev_tj", Number(StdDev(tj))},
+      {"energy_source", str(EnergySourceName(r.energy_source))},
   };
 }
 
@@ -232,12 +256,13 @@ class Printer {
 
   void Header() {
     if (format_ == Format::kMarkdown) {
-      std::printf("| %-30s | %10s | %10s | %7s |%s %13s | %20s |\n", "model", "size", "params",
-                  "threads", show_kv_ ? " type_kv |" : "", "test", "t/s");
-      std::printf("| %s | %s: | %s: | %s: |%s %s: | %s: |\n", std::string(30, '-').c_str(),
+      std::printf("| %-30s | %10s | %10s | %7s |%s %13s | %20s | %20s |\n", "model", "size",
+                  "params", "threads", show_kv_ ? " type_kv |" : "", "test", "t/s", "t/J");
+      std::printf("| %s | %s: | %s: | %s: |%s %s: | %s: | %s: |\n", std::string(30, '-').c_str(),
                   std::string(9, '-').c_str(), std::string(9, '-').c_str(),
                   std::string(6, '-').c_str(), show_kv_ ? " ------- |" : "",
-                  std::string(12, '-').c_str(), std::string(19, '-').c_str());
+                  std::string(12, '-').c_str(), std::string(19, '-').c_str(),
+                  std::string(19, '-').c_str());
     } else if (format_ == Format::kJson) {
       std::printf("[\n");
     } else {
@@ -255,12 +280,17 @@ class Printer {
       const std::vector<double> ts = r.TokensPerSecond();
       char tps[64];
       std::snprintf(tps, sizeof(tps), "%.2f ± %.2f", Mean(ts), StdDev(ts));
+      const std::vector<double> tj = r.TokensPerJoule();
+      // Estimated figures say so in the cell, never passing for measured ones.
+      char tpj[64];
+      std::snprintf(tpj, sizeof(tpj), "%s%.2f ± %.2f",
+                    r.energy_source == EnergySource::kRapl ? "" : "~", Mean(tj), StdDev(tj));
       // The width counts bytes; "±" takes two.
       char kv[32] = "";
       if (show_kv_) std::snprintf(kv, sizeof(kv), " %-7s |", KvTypeName(model_.kv_type));
-      std::printf("| %-30s | %10s | %10s | %7d |%s %13s | %21s |\n", model_.type.c_str(),
+      std::printf("| %-30s | %10s | %10s | %7d |%s %13s | %21s | %21s |\n", model_.type.c_str(),
                   HumanSize(model_.file_bytes).c_str(), HumanParams(model_.n_params).c_str(),
-                  r.test.threads, kv, r.test.Name().c_str(), tps);
+                  r.test.threads, kv, r.test.Name().c_str(), tps, tpj);
     } else if (format_ == Format::kJson) {
       std::printf("%s  {\n", rows_ ? ",\n" : "");
       for (const auto& [name, value] : Fields(model_, r, true)) {
@@ -317,8 +347,19 @@ Status RunOnce(Session& session, const TestCase& test, std::span<const int32_t> 
   return {};
 }
 
+// Bytes one repetition reads, for the estimate: the weights once per Eval
+// and, per Eval, the KV cache up to its last position.
+double RepetitionBytes(const ModelEnergyProfile& p, const TestCase& test) {
+  if (test.n_prompt > 0) return p.weight_bytes + p.KvBytes(test.n_prompt);
+  double bytes = 0.0;
+  for (int i = 1; i <= test.n_gen; ++i) bytes += p.weight_bytes + p.KvBytes(i);
+  return bytes;
+}
+
 Result<TestResult> Measure(const std::shared_ptr<const Model>& model, ThreadPool& pool,
-                           const TestCase& test, KvType kv_type, int reps, bool progress) {
+                           const TestCase& test, KvType kv_type, int reps, bool progress,
+                           EnergyMeter& meter) {
+  const double bytes = RepetitionBytes(ModelEnergyProfile::For(*model, kv_type), test);
   const std::vector<int32_t> tokens = BenchTokens(model->tokenizer(), test.Tokens());
   Result<std::unique_ptr<Session>> session = Session::Create(
       model, pool,
@@ -329,15 +370,19 @@ Result<TestResult> Measure(const std::shared_ptr<const Model>& model, ThreadPool
     std::fprintf(stderr, "autan bench: %s t%d warm-up\n", test.Name().c_str(), test.threads);
   const std::span<const int32_t> warmup(tokens.data(), test.n_prompt > 0 ? tokens.size() : 1);
   AUTAN_TRY(RunOnce(**session, test, warmup));
-  TestResult result{test, {}};
+  TestResult result{test, {}, {}, EnergySource::kRapl};
   for (int i = 0; i < reps; ++i) {
     if (progress) {
       std::fprintf(stderr, "autan bench: %s t%d run %d/%d\n", test.Name().c_str(), test.threads,
                    i + 1, reps);
     }
+    meter.Begin();
     const auto start = std::chrono::steady_clock::now();
     AUTAN_TRY(RunOnce(**session, test, tokens));
     const auto elapsed = std::chrono::steady_clock::now() - start;
+    const StepEnergy energy = meter.End(bytes);
+    result.samples_j.push_back(energy.joules);
+    if (energy.source != EnergySource::kRapl) result.energy_source = EnergySource::kEstimate;
     const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed).count();
     result.samples_ns.push_back(static_cast<uint64_t>(std::max<int64_t>(1, ns)));
   }
@@ -398,10 +443,15 @@ int RunBench(const BenchFlags& f) {
                                             : Format::kMarkdown;
   Printer printer(format, facts);
   printer.Header();
+  std::unique_ptr<EnergyMeter> meter =
+      MakeEnergyMeter({.cpu_watts = f.cpu_watts, .log = [](const std::string& m) {
+                         std::fprintf(stderr, "autan bench: %s\n", m.c_str());
+                       }});
   std::unique_ptr<ThreadPool> pool;
   for (const TestCase& test : *tests) {
     if (!pool || pool->size() != test.threads) pool = std::make_unique<ThreadPool>(test.threads);
-    Result<TestResult> result = Measure(*model, *pool, test, facts.kv_type, f.reps, f.progress);
+    Result<TestResult> result =
+        Measure(*model, *pool, test, facts.kv_type, f.reps, f.progress, *meter);
     if (!result.ok()) {
       printer.Footer();
       return Report(test.Name() + ": " + result.error().message, kExitFailure);
@@ -433,6 +483,10 @@ CommandFn AddBenchCommand(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--kv-type", f->kv_type, "KV cache type: f16 or q8_0")->capture_default_str();
   cmd->add_flag("--progress", f->progress, "Report each run on stderr");
+  cmd->add_option("--cpu-watts", f->cpu_watts,
+                  "Watts per busy core for the energy estimate (default: the package power "
+                  "limit per core where powercap shows it, else 7.5)")
+      ->check(CLI::Range(0.0, 1000.0));
   return [f] { return RunBench(*f); };
 }
 

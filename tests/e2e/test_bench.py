@@ -70,6 +70,15 @@ class BenchTest(unittest.TestCase):
         ratio = avg_ts / ((n_prompt + n_gen) * 1e9 / avg_ns)
         self.assertGreater(ratio, 1 - 1e-6)
         self.assertLess(ratio, 100)
+        # Tokens per joule: the same relation between the mean of per-run
+        # rates and the rate of the mean energy.
+        self.assertIn(r["energy_source"], ("rapl", "estimate"))
+        avg_tj, avg_joules = float(r["avg_tj"]), float(r["avg_joules"])
+        self.assertGreater(avg_joules, 0)
+        self.assertGreaterEqual(float(r["stddev_tj"]), 0)
+        ratio = avg_tj / ((n_prompt + n_gen) / avg_joules)
+        self.assertGreater(ratio, 1 - 1e-6)
+        self.assertLess(ratio, 100)
 
     def test_json(self):
         records = json.loads(bench(self.model, *ARGS, "-o", "json"))
@@ -93,12 +102,16 @@ class BenchTest(unittest.TestCase):
     def test_markdown(self):
         lines = bench(self.model, *ARGS).strip().split("\n")
         cells = [[c.strip() for c in line.strip("|").split("|")] for line in lines]
-        self.assertEqual(cells[0], ["model", "size", "params", "threads", "test", "t/s"])
+        self.assertEqual(cells[0], ["model", "size", "params", "threads", "test", "t/s", "t/J"])
         self.assertTrue(all(set(c) <= set("-:") for c in cells[1]))
         rows = cells[2:]
         self.assertEqual(len(rows), 4)
         self.assertEqual({(int(r[3]), r[4]) for r in rows}, EXPECTED_TESTS)
-        for model, size, params, _, _, tps in rows:
+        for model, size, params, _, _, tps, tpj in rows:
+            # No RAPL here is readable: the figure is an estimate, marked "~".
+            tj_mean, tj_stddev = (float(x) for x in tpj.lstrip("~").split("±"))
+            self.assertGreater(tj_mean, 0)
+            self.assertGreaterEqual(tj_stddev, 0)
             self.assertEqual(model, "llama Q8_0")
             self.assertEqual(size, "%.2f MiB" % (self.file_bytes / 2**20))
             self.assertEqual(params, "%.2f M" % (self.n_params / 1e6))
