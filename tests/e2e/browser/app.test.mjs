@@ -24,6 +24,8 @@ const PASSWORD = "correct horse battery";
 const WAIT = 15000;
 
 const tmp = mkdtempSync(join(tmpdir(), "autan-browser-"));
+// No powercap: energy is estimated on any machine, so the page shows it as such.
+process.env.AUTAN_POWERCAP_ROOT = join(tmp, "no-powercap");
 let server, browser, base;
 
 // The app's server: two sequences, room for long answers.
@@ -250,6 +252,21 @@ describe("chat web app in Chromium", () => {
     assert.match(statsText, /\b400 tokens\b/, `the answer runs to the 400-token limit set: “${statsText}”`);
     assert.match(statsText, /\d+ tokens/, `the statistics name the token count: “${statsText}”`);
     assert.match(statsText, /[\d.,]+ tokens\/s/, `the statistics name the speed: “${statsText}”`);
+    // Energy: the figure the server stored, labelled estimated (no readable RAPL in tests,
+    // AUTAN_POWERCAP_ROOT points nowhere), with its CO2e and cost.
+    const energy = stats.locator(".energy");
+    assert.match(await energy.innerText(), /^≈[\d.,]+ (J|Wh|kWh)$/, "the answer's energy, marked estimated");
+    assert.match(await energy.getAttribute("title"), /estimated/, "the energy says it is an estimate");
+    const joules = Number(await energy.getAttribute("data-joules"));
+    const stored = await pageApi(page, "GET", `/api/conversations/${chatId}`);
+    assert.equal(joules, stored.body.messages.at(-1).stats.energy_joules, "the stored energy is shown");
+    assert.ok(joules > 0, `the answer used energy: ${joules} J`);
+    assert.match(statsText, /CO₂e/, `the statistics name the carbon: “${statsText}”`);
+    assert.match(await stats.locator(".cost").innerText(), /€/, "the cost, in euros by default");
+    const totals = page.locator(".conversation-totals");
+    await expectVisible(totals, "the conversation's totals");
+    assert.match(await totals.innerText(), /This conversation[\s\S]*answers: 1[\s\S]*400 tokens/,
+      "the totals count the one answer");
     assert.equal(await article(page, "assistant").last().getAttribute("aria-busy"), "false",
       "the answer is no longer busy once done");
     state.answer = await settledText(article(page, "assistant").last().locator(".markdown"));
@@ -348,6 +365,36 @@ describe("chat web app in Chromium", () => {
     const page = admin;
     await page.getByRole("link", { name: "Administration" }).click();
     await expectVisible(page.getByRole("heading", { name: "Users" }), "the administration page");
+    // Energy and usage: the chart drawn as SVG (no external resource, no CSP violation)
+    // with root's answers so far, a table, and the CSV export.
+    await expectVisible(page.getByRole("heading", { name: "Energy and usage" }), "the usage section");
+    const chart = page.getByRole("img", { name: "Energy (J) per day, by user" });
+    await expectVisible(chart, "the usage chart");
+    assert.ok(Number(await chart.getAttribute("data-bars")) >= 1, "the chart has a bar");
+    assert.ok(await chart.locator("rect.bar").count() >= 1, "the bars are drawn");
+    await expectVisible(page.locator(".usage-table").getByRole("cell", { name: "root", exact: true }),
+      "root's row in the usage table");
+    const csvHref = await page.getByRole("link", { name: "Export CSV" }).getAttribute("href");
+    assert.match(csvHref, /^\/api\/admin\/usage\?format=csv&from=\d{4}-\d\d-\d\d&to=/);
+    const csvText = await page.evaluate(async (href) => (await fetch(href)).text(), csvHref);
+    assert.match(csvText, /^day,user,requests,prompt_tokens,completion_tokens,energy_joules,co2e_grams,cost,currency\r\n\d{4}-\d\d-\d\d,root,/,
+      "the CSV export");
+    await page.getByLabel("Show").selectOption("tokens");
+    await expectVisible(page.getByRole("img", { name: "Tokens per day, by user" }), "the chart in tokens");
+    await expectVisible(page.getByRole("heading", { name: "Daily quotas" }), "the quota editor");
+    await screenshot(page, "admin-usage");
+    // A quota typed into the editor reaches the server (a high one, then removed: later
+    // tests keep chatting as root).
+    const rootRow = page.locator(".quotas tr").filter({ has: page.getByRole("cell", { name: "root", exact: true }) });
+    await rootRow.locator("input[data-quota=tokens]").fill("1000000");
+    await rootRow.getByRole("button", { name: "Save quota" }).click();
+    await expectVisible(page.getByText("Quota saved."), "the confirmation of the quota");
+    const quotas = await pageApi(page, "GET", "/api/admin/quotas");
+    assert.deepEqual(quotas.body.data.map((q) => [q.subject.slice(0, 5), q.tokens_per_day, q.joules_per_day]),
+      [["user:", 1000000, null]], "the quota as stored");
+    const cleared = await pageApi(page, "PUT", "/api/admin/quotas",
+      { subject: quotas.body.data[0].subject, tokens_per_day: null, joules_per_day: null });
+    assert.equal(cleared.status, 200, "removing the quota");
     const form = page.locator("form").filter({ has: page.getByRole("button", { name: "Create user" }) });
     await form.getByLabel("User name").fill("bob");
     await form.getByLabel("Password").fill(PASSWORD);

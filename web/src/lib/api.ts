@@ -63,6 +63,36 @@ export interface Info {
   model: string;
   version: string;
   energy: boolean;
+  energy_source?: 'rapl' | 'estimate';
+  grid_gco2_per_kwh?: number;
+  pue?: number;
+  kwh_price?: number;
+  currency?: string;
+}
+/** One user's use on one UTC day (GET /api/admin/usage). */
+export interface UsageRow {
+  day: string;
+  user_id: string;
+  username: string;
+  requests: number;
+  prompt_tokens: number;
+  completion_tokens: number;
+  energy_joules: number;
+  co2e_grams: number;
+  cost: number;
+}
+export interface Usage {
+  from: string;
+  to: string;
+  currency: string;
+  energy_source: 'rapl' | 'estimate';
+  data: UsageRow[];
+}
+/** Daily caps on "user:ID" or "key:KEY"; null: no cap of that kind. */
+export interface Quota {
+  subject: string;
+  tokens_per_day: number | null;
+  joules_per_day: number | null;
 }
 export interface ExportFile {
   version: 1;
@@ -140,6 +170,14 @@ async function json<T>(method: string, path: string, body?: unknown): Promise<T>
 
 const enc = encodeURIComponent;
 
+/** The administrator's usage, as JSON for the chart or CSV to download. */
+export function usageUrl(format: 'json' | 'csv', from?: string, to?: string): string {
+  let url = `/api/admin/usage?format=${format}`;
+  if (from) url += `&from=${enc(from)}`;
+  if (to) url += `&to=${enc(to)}`;
+  return url;
+}
+
 export const api = {
   info: () => json<Info>('GET', '/api/info'),
   setupStatus: () => json<{ needs_admin: boolean }>('GET', '/api/setup'),
@@ -180,6 +218,9 @@ export const api = {
     json<User>('POST', '/api/admin/users', { username, password, role }),
   updateUser: (id: string, body: { disabled?: boolean; password?: string }) =>
     json<void>('PATCH', `/api/admin/users/${enc(id)}`, body),
+  usage: (from?: string, to?: string) => json<Usage>('GET', usageUrl('json', from, to)),
+  quotas: () => json<{ data: Quota[] }>('GET', '/api/admin/quotas'),
+  setQuota: (q: Quota) => json<Quota>('PUT', '/api/admin/quotas', q),
   audit: (before?: string, limit = 50) =>
     json<{ data: AuditEntry[] }>(
       'GET',
