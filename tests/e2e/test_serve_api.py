@@ -177,6 +177,9 @@ class FimTest(unittest.TestCase):
         self.assertEqual(status, 200, fim)
         self.assertEqual(fim["object"], "chat.completion")
         self.assertEqual(fim["usage"]["prompt_tokens"], len(expected))
+        # FIM reports energy like the other generation routes (test_energy.py has the rest).
+        self.assertGreater(fim["usage"]["energy_joules"], 0)
+        self.assertIn(fim["usage"]["energy_source"], ("rapl", "estimate"))
         choice = fim["choices"][0]
         self.assertEqual(choice["message"]["role"], "assistant")
         self.assertEqual(choice["finish_reason"], "length")
