@@ -21,7 +21,10 @@ EXPECTED_TESTS = {(1, "pp16"), (1, "tg8"), (2, "pp16"), (2, "tg8")}
 
 
 def run(*args):
-    return subprocess.run([AUTAN, *args], capture_output=True, timeout=300)
+    # No powercap: energy is the estimate on every machine, never a RAPL
+    # counter too coarse for these short runs.
+    env = dict(os.environ, AUTAN_POWERCAP_ROOT="/nonexistent/powercap")
+    return subprocess.run([AUTAN, *args], capture_output=True, timeout=300, env=env)
 
 
 def bench(model, *args):
@@ -72,7 +75,7 @@ class BenchTest(unittest.TestCase):
         self.assertLess(ratio, 100)
         # Tokens per joule: the same relation between the mean of per-run
         # rates and the rate of the mean energy.
-        self.assertIn(r["energy_source"], ("rapl", "estimate"))
+        self.assertEqual(r["energy_source"], "estimate")
         avg_tj, avg_joules = float(r["avg_tj"]), float(r["avg_joules"])
         self.assertGreater(avg_joules, 0)
         self.assertGreaterEqual(float(r["stddev_tj"]), 0)
@@ -108,8 +111,9 @@ class BenchTest(unittest.TestCase):
         self.assertEqual(len(rows), 4)
         self.assertEqual({(int(r[3]), r[4]) for r in rows}, EXPECTED_TESTS)
         for model, size, params, _, _, tps, tpj in rows:
-            # No RAPL here is readable: the figure is an estimate, marked "~".
-            tj_mean, tj_stddev = (float(x) for x in tpj.lstrip("~").split("±"))
+            # Without powercap the figure is an estimate, marked "~".
+            self.assertTrue(tpj.startswith("~"), tpj)
+            tj_mean, tj_stddev = (float(x) for x in tpj[1:].split("±"))
             self.assertGreater(tj_mean, 0)
             self.assertGreaterEqual(tj_stddev, 0)
             self.assertEqual(model, "llama Q8_0")

@@ -77,7 +77,8 @@ describe("openai client", () => {
     assert.deepEqual(tokens(streamed.usage), tokens(whole.usage));
     // autan's extension fields pass through the SDK untouched, streamed or not.
     for (const u of [whole.usage, streamed.usage]) {
-      assert.ok(u.energy_joules > 0, JSON.stringify(u));
+      // >= 0: a short request may read no change of a real RAPL counter.
+      assert.ok(u.energy_joules >= 0, JSON.stringify(u));
       assert.ok(["rapl", "estimate"].includes(u.energy_source));
       assert.equal(typeof u.co2e_grams, "number");
       assert.equal(typeof u.cost, "number");
