@@ -31,6 +31,7 @@ void AppService::Info(Call& c) {
   const EnergyPricing& p = options_.pricing;
   Reply(c, {{"model", options_.model_id},
             {"version", options_.version},
+            {"demo", options_.demo_model},
             {"energy", true},
             {"energy_source", EnergySourceName(options_.energy_source)},
             {"grid_gco2_per_kwh", p.grid_gco2_per_kwh},

@@ -28,6 +28,9 @@ namespace autan::server {
 struct AppOptions {
   std::string model_id;
   std::string version;
+  // A random-weight model from `autan synth` (the `make serve` demo): the app
+  // says its answers are random text.
+  bool demo_model = false;
   bool secure_cookies = false;  // Secure on the session cookie (behind TLS)
   int workers = 4;              // threads that run store calls
   EnergyPricing pricing;        // the carbon and cost the app shows

@@ -109,6 +109,8 @@ Status Serve(const ServeOptions& o) {
       std::make_unique<AppService>(**store, *model, **scheduler, api.prompter(), api.metrics(),
                                    AppOptions{.model_id = model_id,
                                               .version = AUTAN_VERSION,
+                                              .demo_model = (*model)->config().name.starts_with(
+                                                  "autan-synth-"),
                                               .secure_cookies = o.secure_cookies,
                                               .pricing = o.pricing,
                                               .energy_source = energy_source});

@@ -499,6 +499,8 @@ class AppTest(unittest.TestCase):
     def test_info_and_unknown_api_routes(self):
         status, info, _ = self.server.request("GET", "/api/info")
         self.assertEqual((status, info["model"], info["energy"]), (200, "tiny-q8_0", True))
+        # A synth model's weights are random: the app is told, and says so.
+        self.assertIs(info["demo"], True)
         # What the app needs to show an answer's carbon and cost: the defaults.
         self.assertIn(info["energy_source"], ("rapl", "estimate"))
         self.assertEqual((info["grid_gco2_per_kwh"], info["pue"], info["kwh_price"],

@@ -217,6 +217,7 @@ describe("chat web app in Chromium", () => {
 
   test("a sent message's answer streams in, then shows its statistics", async () => {
     const page = admin;
+    await expectVisible(page.getByRole("note").filter({ hasText: "Demo model: " }), "the demo-model notice");
     // Samples the answer's text at every animation frame while it streams.
     await page.evaluate(() => {
       window.__samples = [];
@@ -433,6 +434,9 @@ describe("chat web app in Chromium", () => {
     await expectVisible(page.getByRole("button", { name: "Se connecter" }), "the French sign-in button");
     await signIn(page, "bob");
     await expectVisible(page.getByText("Comment puis-je vous aider aujourd’hui ?"), "the French greeting");
+    // The synth model's weights are random, and the app says so above the chat.
+    await expectVisible(page.getByRole("note").filter({ hasText: "Modèle de démonstration" }),
+      "the French demo-model notice");
     await expectVisible(page.getByRole("button", { name: "Nouvelle discussion" }), "the French new-chat button");
     assert.equal(await page.locator("#composer-input").getAttribute("placeholder"),
       "Écrivez un message… (Entrée pour envoyer, Maj+Entrée pour aller à la ligne)");

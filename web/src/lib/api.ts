@@ -62,6 +62,8 @@ export interface AuditEntry {
 export interface Info {
   model: string;
   version: string;
+  /** A random-weight demo model: its answers are random text. */
+  demo?: boolean;
   energy: boolean;
   energy_source?: 'rapl' | 'estimate';
   grid_gco2_per_kwh?: number;

@@ -56,6 +56,8 @@ export const en = {
 
   'chat.empty': 'How can I help you today?',
   'chat.emptyHint': 'Answers are generated on this server by {model}.',
+  'chat.demoModel':
+    'Demo model: {model} has random weights, so its answers are random text. Serve a real model to chat.',
   'chat.composerLabel': 'Message',
   'chat.placeholder': 'Write a message… (Enter to send, Shift+Enter for a new line)',
   'chat.send': 'Send',
@@ -271,6 +273,8 @@ export const fr: Dictionary = {
 
   'chat.empty': 'Comment puis-je vous aider aujourd’hui ?',
   'chat.emptyHint': 'Les réponses sont générées sur ce serveur par {model}.',
+  'chat.demoModel':
+    'Modèle de démonstration : {model} a des poids aléatoires, ses réponses sont donc du texte au hasard. Servez un vrai modèle pour discuter.',
   'chat.composerLabel': 'Message',
   'chat.placeholder': 'Écrivez un message… (Entrée pour envoyer, Maj+Entrée pour aller à la ligne)',
   'chat.send': 'Envoyer',
