@@ -105,15 +105,14 @@ Status Serve(const ServeOptions& o) {
       ApiService::Create(*model, **scheduler, **embedder, std::move(service_options));
   if (!service.ok()) return service.error();
   ApiService& api = **service;
-  auto app =
-      std::make_unique<AppService>(**store, *model, **scheduler, api.prompter(), api.metrics(),
-                                   AppOptions{.model_id = model_id,
-                                              .version = AUTAN_VERSION,
-                                              .demo_model = (*model)->config().name.starts_with(
-                                                  "autan-synth-"),
-                                              .secure_cookies = o.secure_cookies,
-                                              .pricing = o.pricing,
-                                              .energy_source = energy_source});
+  auto app = std::make_unique<AppService>(
+      **store, *model, **scheduler, api.prompter(), api.metrics(),
+      AppOptions{.model_id = model_id,
+                 .version = AUTAN_VERSION,
+                 .demo_model = (*model)->config().name.starts_with("autan-synth-"),
+                 .secure_cookies = o.secure_cookies,
+                 .pricing = o.pricing,
+                 .energy_source = energy_source});
   api.AttachApp(app.get());
 
   AccessLog log(stderr);
