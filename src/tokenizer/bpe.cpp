@@ -53,15 +53,13 @@ std::optional<int32_t> BpeRanks::Find(std::string_view left, std::string_view ri
   return it->second;
 }
 
-void BpeEncodeWord(const TokenIndex& index, const BpeRanks& ranks, std::string_view word,
-                   bool ignore_merges, std::vector<int32_t>& out) {
-  if (word.empty()) return;
-  if (ignore_merges) {
-    if (const auto id = index.Find(word)) {
-      out.push_back(*id);
-      return;
-    }
-  }
+namespace {
+
+// The merge loop shared by both rules; `rank_of(left, right, merged)` gives the
+// rank of merging two adjacent pieces, or nullopt when they do not merge.
+template <typename RankOf>
+void MergeWord(const TokenIndex& index, std::string_view word, const RankOf& rank_of,
+               std::vector<int32_t>& out) {
   std::vector<Symbol> symbols;
   symbols.reserve(word.size());
   for (size_t offset = 0; offset < word.size();) {
@@ -78,7 +76,9 @@ void BpeEncodeWord(const TokenIndex& index, const BpeRanks& ranks, std::string_v
     if (left < 0 || right < 0) return;
     const Symbol& l = symbols[left];
     const Symbol& r = symbols[right];
-    const auto rank = ranks.Find(word.substr(l.begin, l.size), word.substr(r.begin, r.size));
+    // Adjacent symbols are contiguous in the word, so the merged text is a slice of it.
+    const auto rank = rank_of(word.substr(l.begin, l.size), word.substr(r.begin, r.size),
+                              word.substr(l.begin, l.size + r.size));
     if (!rank) return;
     queue.push({left, right, *rank, l.size + r.size});
   };
@@ -109,6 +109,45 @@ void BpeEncodeWord(const TokenIndex& index, const BpeRanks& ranks, std::string_v
       if (const auto id = index.Find(piece.substr(j, 1))) out.push_back(*id);
     }
   }
+}
+
+}  // namespace
+
+void BpeEncodeWord(const TokenIndex& index, const BpeRanks& ranks, std::string_view word,
+                   bool ignore_merges, std::vector<int32_t>& out) {
+  if (word.empty()) return;
+  if (ignore_merges) {
+    if (const auto id = index.Find(word)) {
+      out.push_back(*id);
+      return;
+    }
+  }
+  MergeWord(
+      index, word,
+      [&ranks](std::string_view left, std::string_view right, std::string_view) {
+        return ranks.Find(left, right);
+      },
+      out);
+}
+
+void RankEncodeWord(const TokenIndex& index, int32_t first_rank_id, std::string_view word,
+                    std::vector<int32_t>& out) {
+  if (word.empty()) return;
+  const auto rank_of = [&index, first_rank_id](std::string_view text) -> std::optional<int32_t> {
+    const auto id = index.Find(text);
+    if (!id || *id < first_rank_id) return std::nullopt;
+    return id;
+  };
+  if (const auto id = rank_of(word)) {
+    out.push_back(*id);
+    return;
+  }
+  MergeWord(
+      index, word,
+      [&rank_of](std::string_view, std::string_view, std::string_view merged) {
+        return rank_of(merged);
+      },
+      out);
 }
 
 }  // namespace autan::tokenizer_internal

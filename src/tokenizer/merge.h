@@ -58,4 +58,11 @@ class BpeRanks {
 void BpeEncodeWord(const TokenIndex& index, const BpeRanks& ranks, std::string_view word,
                    bool ignore_merges, std::vector<int32_t>& out);
 
+// Byte-level BPE by token rank, as tiktoken (and so Tekken) runs it: a word
+// that is a token is emitted as is; otherwise the adjacent pair whose
+// concatenation is the lowest-ranked token merges first (leftmost on ties).
+// Ranks are ids here; ids below `first_rank_id` (special tokens) never match.
+void RankEncodeWord(const TokenIndex& index, int32_t first_rank_id, std::string_view word,
+                    std::vector<int32_t>& out);
+
 }  // namespace autan::tokenizer_internal

@@ -287,6 +287,29 @@ Result<std::string> PortRegex(std::string_view pattern) {
   return out;
 }
 
+Result<std::shared_ptr<const PreTokenizer::Regex>> PreTokenizer::Compile(std::string_view source) {
+  auto pattern = PortRegex(source);
+  if (!pattern.ok()) return pattern.error();
+  int error_code = 0;
+  PCRE2_SIZE error_offset = 0;
+  // No case folding and \s rewritten by PortRegex, so UCP changes nothing here
+  // but is kept so that any \w or \d means the Unicode class.
+  pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern->data()), pattern->size(),
+                                   PCRE2_UTF | PCRE2_UCP | PCRE2_DOLLAR_ENDONLY, &error_code,
+                                   &error_offset, nullptr);
+  if (code == nullptr) {
+    std::array<PCRE2_UCHAR, 256> message{};
+    pcre2_get_error_message(error_code, message.data(), message.size());
+    return Fail("regex error at offset %zu: %s", static_cast<size_t>(error_offset),
+                reinterpret_cast<const char*>(message.data()));
+  }
+  auto regex = std::make_shared<Regex>();
+  regex->code.reset(code);
+  // Without JIT support the interpreter runs the same expression.
+  (void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
+  return std::shared_ptr<const Regex>(std::move(regex));
+}
+
 Result<PreTokenizer> PreTokenizer::Create(std::string_view name) {
   if (name.empty()) name = "default";
   const NamedFamily* found = nullptr;
@@ -303,27 +326,23 @@ Result<PreTokenizer> PreTokenizer::Create(std::string_view name) {
   pre.name_ = std::string(name);
   pre.traits_ = found->traits;
   for (const std::string_view source : FamilyRegexes(found->family)) {
-    auto pattern = PortRegex(source);
-    if (!pattern.ok()) return pattern.error();
-    int error_code = 0;
-    PCRE2_SIZE error_offset = 0;
-    // No case folding and \s rewritten above, so UCP changes nothing here but
-    // is kept so that any future \w or \d means the Unicode class.
-    pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern->data()), pattern->size(),
-                                     PCRE2_UTF | PCRE2_UCP | PCRE2_DOLLAR_ENDONLY, &error_code,
-                                     &error_offset, nullptr);
-    if (code == nullptr) {
-      std::array<PCRE2_UCHAR, 256> message{};
-      pcre2_get_error_message(error_code, message.data(), message.size());
-      return Fail("pre-tokenizer '%s': regex error at offset %zu: %s", pre.name_.c_str(),
-                  static_cast<size_t>(error_offset), reinterpret_cast<const char*>(message.data()));
+    auto regex = Compile(source);
+    if (!regex.ok()) {
+      return Fail("pre-tokenizer '%s': %s", pre.name_.c_str(), regex.error().message.c_str());
     }
-    auto regex = std::make_shared<Regex>();
-    regex->code.reset(code);
-    // Without JIT support the interpreter runs the same expression.
-    (void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
-    pre.regexes_.push_back(std::move(regex));
+    pre.regexes_.push_back(std::move(*regex));
   }
+  return pre;
+}
+
+Result<PreTokenizer> PreTokenizer::FromPattern(std::string_view pattern,
+                                               const PreTokenizerTraits& traits) {
+  auto regex = Compile(pattern);
+  if (!regex.ok()) return regex.error();
+  PreTokenizer pre;
+  pre.name_ = "pattern";
+  pre.traits_ = traits;
+  pre.regexes_.push_back(std::move(*regex));
   return pre;
 }
 

@@ -25,6 +25,11 @@ class PreTokenizer {
  public:
   // `name` is the value of tokenizer.ggml.pre ("default" when the key is absent).
   static Result<PreTokenizer> Create(std::string_view name);
+  // One expression given by the vocabulary file itself (Tekken's config.pattern,
+  // a tokenizer.json Split pattern), read as llama.cpp reads the named ones.
+  // Errors say where the expression fails to compile.
+  static Result<PreTokenizer> FromPattern(std::string_view pattern,
+                                          const PreTokenizerTraits& traits);
 
   const PreTokenizerTraits& traits() const { return traits_; }
   const std::string& name() const { return name_; }
@@ -36,6 +41,8 @@ class PreTokenizer {
   struct Regex;  // a compiled expression (PCRE2), shared between copies
 
  private:
+  static Result<std::shared_ptr<const Regex>> Compile(std::string_view source);
+
   std::string name_;
   PreTokenizerTraits traits_;
   std::vector<std::shared_ptr<const Regex>> regexes_;

@@ -34,6 +34,9 @@ struct Tokenizer::Impl {
   int32_t bos = -1, eos = -1, unk = -1, pad = -1, eot = -1;
   bool add_bos = false, add_eos = false, add_space_prefix = false;
   bool clean_spaces = false, ignore_merges = false;
+  // Tekken: merges rank pairs by the id of the merged token; ids below this are
+  // special tokens. -1: merges come from `ranks`.
+  int32_t first_rank_id = -1;
 
   int32_t n_vocab() const { return static_cast<int32_t>(texts.size()); }
   bool Valid(int32_t id) const { return id >= 0 && id < n_vocab(); }
@@ -297,10 +300,20 @@ Status ResolveSpecialTokens(const VocabSpec& spec, bool default_bos, Tokenizer::
   t.eos = fallback(spec.eos_id, spm ? 2 : 11);
   t.unk = fallback(spec.unk_id, spm ? 0 : -1);
   t.pad = spec.pad_id;
-  t.eot = DetectByText(t, spec.eot_id,
-                       {"<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>",
-                        "<EOT>", "<｜end▁of▁sentence｜>"});
-  MarkEndOfGeneration(t, spec);
+  if (t.first_rank_id >= 0) {
+    // Tekken names its special tokens itself; a normal token spelled like
+    // another family's marker ("<PAD>") stays a normal token.
+    t.eot = spec.eot_id;
+    t.end_of_generation.assign(n, false);
+    for (const int32_t id : {t.eos, t.eot}) {
+      if (id >= 0) t.end_of_generation[id] = true;
+    }
+  } else {
+    t.eot = DetectByText(t, spec.eot_id,
+                         {"<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>",
+                          "<EOT>", "<｜end▁of▁sentence｜>"});
+    MarkEndOfGeneration(t, spec);
+  }
   if (t.add_bos && t.bos < 0) return Fail("add_bos is set but the vocabulary has no BOS token");
   if (t.add_eos && t.eos < 0) return Fail("add_eos is set but the vocabulary has no EOS token");
   return {};
@@ -318,6 +331,29 @@ SpecialTokenSplitter BuildSplitter(const Tokenizer::Impl& t) {
   std::stable_sort(entries.begin(), entries.end(),
                    [](const auto& a, const auto& b) { return a.text.size() > b.text.size(); });
   return SpecialTokenSplitter(std::move(entries));
+}
+
+// Tekken: the file's expression, tiktoken's merge rule and no space cleanup on
+// decode; BOS is added as mistral-common's encode(bos=True) does.
+Status SetUpTekken(VocabSpec& spec, Tokenizer::Impl& t) {
+  t.kind = VocabKind::kByteLevelBpe;
+  if (spec.num_special_tokens < 0 ||
+      static_cast<size_t>(spec.num_special_tokens) > spec.tokens.size()) {
+    return Fail("%d special tokens for a vocabulary of %zu", spec.num_special_tokens,
+                spec.tokens.size());
+  }
+  auto pre = PreTokenizer::FromPattern(
+      spec.pre_pattern, {.clean_spaces = false, .ignore_merges = true, .add_bos = true});
+  if (!pre.ok()) return Fail("config.pattern: %s", pre.error().message.c_str());
+  t.pre = std::move(*pre);
+  t.add_bos = true;
+  t.first_rank_id = spec.num_special_tokens;
+  // Special tokens are control tokens: only parse_special turns their text into them.
+  spec.token_types.resize(spec.tokens.size(), static_cast<int32_t>(TokenType::kNormal));
+  for (int32_t id = 0; id < spec.num_special_tokens; ++id) {
+    spec.token_types[id] = static_cast<int32_t>(TokenType::kControl);
+  }
+  return {};
 }
 
 }  // namespace
@@ -339,10 +375,12 @@ Result<Tokenizer> Tokenizer::Create(VocabSpec spec) {
     t->clean_spaces = traits.clean_spaces;
     t->ignore_merges = traits.ignore_merges;
     AUTAN_TRY(ParseMerges(spec.merges, t->ranks));
+  } else if (spec.model == "tekken") {
+    AUTAN_TRY(SetUpTekken(spec, *t));
   } else {
     return Fail(
-        "unsupported tokenizer model '%s' (tokenizer.ggml.model): expected 'llama' or "
-        "'gpt2'",
+        "unsupported tokenizer model '%s' (tokenizer.ggml.model): expected 'llama', 'gpt2' or "
+        "'tekken'",
         spec.model.c_str());
   }
   t->add_bos = spec.add_bos.value_or(t->add_bos);
@@ -386,7 +424,11 @@ std::vector<int32_t> Tokenizer::Encode(std::string_view text, const EncodeOption
       words.clear();
       t.pre->Split(text.substr(fragment.begin, fragment.size), words);
       for (const std::string& word : words) {
-        tokenizer_internal::BpeEncodeWord(t.index, t.ranks, word, t.ignore_merges, out);
+        if (t.first_rank_id >= 0) {
+          tokenizer_internal::RankEncodeWord(t.index, t.first_rank_id, word, out);
+        } else {
+          tokenizer_internal::BpeEncodeWord(t.index, t.ranks, word, t.ignore_merges, out);
+        }
       }
     }
   }

@@ -21,8 +21,14 @@ enum class TokenType : int32_t {
 };
 
 struct VocabSpec {
-  std::string model;  // "llama" (SentencePiece BPE with scores) or "gpt2" (byte-level BPE)
+  // "llama" (SentencePiece BPE with scores), "gpt2" (byte-level BPE with merges)
+  // or "tekken" (byte-level BPE by token rank, as tiktoken: tokens after the
+  // first `num_special_tokens` are ranked by id and spelled in the byte-level
+  // alphabet; the special tokens are never produced from plain text).
+  std::string model;
   std::string pre = "default";       // tokenizer.ggml.pre; only byte-level BPE uses it
+  std::string pre_pattern;           // "tekken": the file's own pre-tokenizer expression
+  int32_t num_special_tokens = 0;    // "tekken": ids [0, num_special_tokens) are control tokens
   std::vector<std::string> tokens;   // [n_vocab]
   std::vector<float> scores;         // [n_vocab] or empty (all 0)
   std::vector<int32_t> token_types;  // [n_vocab] TokenType values, or empty (all normal)
