@@ -1,5 +1,6 @@
 // autan tokenize: token ids of a text; needs only the vocabulary, so it works
-// on vocab-only GGUF files.
+// on vocab-only GGUF files and on bare tokenizer files (tekken.json,
+// tokenizer.model).
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -7,8 +8,28 @@
 #include "cli/commands.h"
 #include "formats/gguf.h"
 #include "model/vocab_gguf.h"
+#include "tokenizer/tokenizer_file.h"
 
 namespace autan::cli {
+
+namespace {
+
+bool IsGguf(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  char magic[4] = {};
+  return in.read(magic, sizeof(magic)) && std::string_view(magic, 4) == "GGUF";
+}
+
+Result<Tokenizer> OpenTokenizer(const std::string& path) {
+  if (!IsGguf(path)) return LoadTokenizerFile(path);
+  Result<gguf::File> file = gguf::File::Open(path);
+  if (!file.ok()) return file.error();
+  Result<Tokenizer> tokenizer = TokenizerFromGguf(*file);
+  if (!tokenizer.ok()) return Fail("%s: %s", path.c_str(), tokenizer.error().message.c_str());
+  return tokenizer;
+}
+
+}  // namespace
 
 CommandFn AddTokenizeCommand(CLI::App& app) {
   struct Flags {
@@ -18,7 +39,9 @@ CommandFn AddTokenizeCommand(CLI::App& app) {
   };
   auto f = std::make_shared<Flags>();
   CLI::App* cmd = app.add_subcommand("tokenize", "Print the tokens of a text");
-  cmd->add_option("-m,--model", f->model, "Model or vocabulary file")->required();
+  cmd->add_option("-m,--model", f->model,
+                  "Model (GGUF) or tokenizer file (tekken.json, tokenizer.model)")
+      ->required();
   auto* text = cmd->add_option("--text", f->text, "Text to tokenize");
   auto* file = cmd->add_option("--file", f->file, "File whose content to tokenize");
   text->excludes(file);
@@ -37,10 +60,8 @@ CommandFn AddTokenizeCommand(CLI::App& app) {
     } else if (!f->text_given) {
       return Report("tokenize: give --text or --file", kExitBadInput);
     }
-    Result<gguf::File> file = gguf::File::Open(f->model);
-    if (!file.ok()) return Report(file.error().message, kExitBadInput);
-    Result<Tokenizer> tokenizer = TokenizerFromGguf(*file);
-    if (!tokenizer.ok()) return Report(f->model + ": " + tokenizer.error().message, kExitBadInput);
+    Result<Tokenizer> tokenizer = OpenTokenizer(f->model);
+    if (!tokenizer.ok()) return Report(tokenizer.error().message, kExitBadInput);
     const std::vector<int32_t> ids = tokenizer->Encode(
         input, {.add_special = !f->no_add_special, .parse_special = f->parse_special});
     std::string line;

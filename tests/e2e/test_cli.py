@@ -93,6 +93,49 @@ class CliTest(unittest.TestCase):
         p = run("tokenize", "-m", self.model, "--text", "Hello world", "--ids", check=True)
         self.assertEqual(p.stdout.decode().split()[0], "1")
 
+    def test_tokenize_reads_bare_tokenizer_files(self):
+        # SentencePiece's own file: Llama 2's well-known ids for "Hello world".
+        spm = os.path.join(TESTDATA, "sentencepiece", "llama2-tokenizer.model")
+        p = run("tokenize", "-m", spm, "--text", "Hello world", "--ids", check=True)
+        self.assertEqual(p.stdout.decode().split(), ["1", "15043", "3186"])
+        # A small tekken.json: 20 named special ids + 1 filler, the 256 bytes, then
+        # "he" (277), "ll" (278), "hell" (279); "hello" -> hell + o.
+        import base64
+        import json
+        vocab = [{"rank": b, "token_bytes": base64.b64encode(bytes([b])).decode(), "token_str": None}
+                 for b in range(256)]
+        for text in ("he", "ll", "hell"):
+            vocab.append({"rank": len(vocab), "token_bytes": base64.b64encode(text.encode()).decode(),
+                          "token_str": text})
+        pattern = (r"[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+|"
+                   r"\p{N}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+")
+        tekken = {"config": {"pattern": pattern, "num_vocab_tokens": len(vocab),
+                             "default_vocab_size": 21 + len(vocab), "default_num_special_tokens": 21,
+                             "version": "v3"},
+                  "vocab": vocab}
+        path = os.path.join(self.tmp.name, "tekken.json")
+        with open(path, "w") as f:
+            json.dump(tekken, f)
+        p = run("tokenize", "-m", path, "--text", "hello", "--ids", check=True)
+        self.assertEqual(p.stdout.decode().split(), ["1", "279", str(21 + ord("o"))])
+        p = run("tokenize", "-m", path, "--text", "[INST]x", "--ids", "--parse-special",
+                "--no-add-special", check=True)
+        self.assertEqual(p.stdout.decode().split(), ["3", str(21 + ord("x"))])
+        # Broken base64: exit 2 and a message naming the file and the field.
+        vocab[257]["token_bytes"] = "l$=="
+        with open(path, "w") as f:
+            json.dump(tekken, f)
+        p = run("tokenize", "-m", path, "--text", "hello")
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn(b"tekken.json: vocab[257].token_bytes: invalid base64", p.stderr)
+        # A truncated SentencePiece model, likewise.
+        bad = os.path.join(self.tmp.name, "tokenizer.model")
+        with open(spm, "rb") as src, open(bad, "wb") as dst:
+            dst.write(src.read()[:1001])
+        p = run("tokenize", "-m", bad, "--text", "hello")
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn(b"tokenizer.model: pieces[", p.stderr)
+
     def test_bad_files_exit_2_with_a_message(self):
         cases = {
             "empty.gguf": b"",

