@@ -1,6 +1,6 @@
 // autan tokenize: token ids of a text; needs only the vocabulary, so it works
 // on vocab-only GGUF files and on bare tokenizer files (tekken.json,
-// tokenizer.model).
+// tokenizer.model, tokenizer.json).
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -40,7 +40,7 @@ CommandFn AddTokenizeCommand(CLI::App& app) {
   auto f = std::make_shared<Flags>();
   CLI::App* cmd = app.add_subcommand("tokenize", "Print the tokens of a text");
   cmd->add_option("-m,--model", f->model,
-                  "Model (GGUF) or tokenizer file (tekken.json, tokenizer.model)")
+                  "Model (GGUF) or tokenizer file (tekken.json, tokenizer.model, tokenizer.json)")
       ->required();
   auto* text = cmd->add_option("--text", f->text, "Text to tokenize");
   auto* file = cmd->add_option("--file", f->file, "File whose content to tokenize");

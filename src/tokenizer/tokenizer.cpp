@@ -367,7 +367,12 @@ Result<Tokenizer> Tokenizer::Create(VocabSpec spec) {
     t->add_bos = true;
   } else if (spec.model == "gpt2") {
     t->kind = VocabKind::kByteLevelBpe;
-    auto pre = PreTokenizer::Create(spec.pre);
+    // A tokenizer.json's own expression; its decoder cleans no spaces.
+    auto pre = spec.pre_pattern.empty()
+                   ? PreTokenizer::Create(spec.pre)
+                   : PreTokenizer::FromPattern(
+                         spec.pre_pattern, {.clean_spaces = false,
+                                            .ignore_merges = spec.ignore_merges.value_or(false)});
     if (!pre.ok()) return pre.error();
     traits = pre->traits();
     t->pre = std::move(*pre);

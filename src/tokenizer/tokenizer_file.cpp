@@ -5,6 +5,7 @@
 #include <span>
 #include <string_view>
 
+#include "tokenizer/hf_tokenizer.h"
 #include "tokenizer/sentencepiece_model.h"
 #include "tokenizer/tekken.h"
 
@@ -18,14 +19,10 @@ Result<Tokenizer> LoadTokenizerFile(const std::string& path) {
   Result<VocabSpec> spec = Fail("unread");
   if (first != std::string::npos && content[first] == '{') {
     // A JSON object; SentencePiece models start with field 1's key (0x0A).
-    if (content.find("\"token_bytes\"") == std::string::npos &&
-        content.find("\"model\"") != std::string::npos) {
-      return Fail(
-          "%s: a Hugging Face tokenizer.json; give the model folder's tekken.json or "
-          "tokenizer.model, or a GGUF file",
-          path.c_str());
-    }
-    spec = VocabSpecFromTekken(content, path);
+    // Tekken files hold "token_bytes"; Hugging Face's tokenizer.json a "model".
+    const bool tekken = content.find("\"token_bytes\"") != std::string::npos ||
+                        content.find("\"model\"") == std::string::npos;
+    spec = tekken ? VocabSpecFromTekken(content, path) : VocabSpecFromHfJson(content, path);
   } else {
     const std::span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(content.data()),
                                          content.size());

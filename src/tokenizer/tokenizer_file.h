@@ -1,6 +1,7 @@
 // A bare tokenizer file, recognized by its content: Mistral's tekken.json
-// (a JSON object with "config" and "vocab") or a SentencePiece model
-// (tokenizer.model, tokenizer.model.v3; a protocol buffer).
+// (a JSON object with "config" and "vocab"), Hugging Face's tokenizer.json (a
+// JSON object with "model") or a SentencePiece model (tokenizer.model,
+// tokenizer.model.v3; a protocol buffer).
 #pragma once
 
 #include <string>

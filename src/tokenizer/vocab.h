@@ -26,8 +26,10 @@ struct VocabSpec {
   // first `num_special_tokens` are ranked by id and spelled in the byte-level
   // alphabet; the special tokens are never produced from plain text).
   std::string model;
-  std::string pre = "default";       // tokenizer.ggml.pre; only byte-level BPE uses it
-  std::string pre_pattern;           // "tekken": the file's own pre-tokenizer expression
+  std::string pre = "default";  // tokenizer.ggml.pre; only byte-level BPE uses it
+  // "tekken", or "gpt2" from a tokenizer.json: the file's own pre-tokenizer
+  // expression, used instead of `pre`.
+  std::string pre_pattern;
   int32_t num_special_tokens = 0;    // "tekken": ids [0, num_special_tokens) are control tokens
   std::vector<std::string> tokens;   // [n_vocab]
   std::vector<float> scores;         // [n_vocab] or empty (all 0)
@@ -55,6 +57,7 @@ struct VocabSpec {
   std::optional<bool> add_bos;
   std::optional<bool> add_eos;
   std::optional<bool> add_space_prefix;
+  std::optional<bool> ignore_merges;  // byte-level BPE with pre_pattern: tokenizer.json's flag
 };
 
 }  // namespace autan

@@ -118,3 +118,26 @@ fs.writeFileSync(path.join(outDir, 'tokenizer.model'), Buffer.from(model))
 const spmExpected = corpus.map((text) => ({ text, ids: mistralTokenizerJs.encode(text, true, true) ?? [] }))
 fs.writeFileSync(path.join(outDir, 'spm_expected.json'), JSON.stringify(spmExpected))
 console.log(`wrote ${pieces.length} SentencePiece pieces and their encodings to ${outDir}`)
+
+// --- The same vocabulary as a Hugging Face tokenizer.json (SentencePiece-style
+// BPE, as Mistral 7B's repository has it): vocab, merges in priority order.
+const hfVocab = Object.fromEntries(vocabById.map((piece, id) => [piece, id]))
+const hfMerges = [...merges.entries()].sort((a, b) => a[1] - b[1]).map(([pair]) => pair)
+const hf = {
+  version: '1.0',
+  added_tokens: ['<unk>', '<s>', '</s>'].map((content, id) => ({ id, content, special: true })),
+  normalizer: {
+    type: 'Sequence',
+    normalizers: [
+      { type: 'Prepend', prepend: '\u2581' },
+      { type: 'Replace', pattern: { String: ' ' }, content: '\u2581' },
+    ],
+  },
+  pre_tokenizer: null,
+  post_processor: {
+    type: 'TemplateProcessing',
+    single: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }],
+  },
+  model: { type: 'BPE', byte_fallback: true, unk_token: '<unk>', vocab: hfVocab, merges: hfMerges },
+}
+fs.writeFileSync(path.join(outDir, 'tokenizer.json'), JSON.stringify(hf))
