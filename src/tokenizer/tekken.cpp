@@ -167,6 +167,15 @@ Status ReadRanks(const json& root, int64_t count, std::vector<std::string>& toke
   const auto it = root.find("vocab");
   if (it == root.end()) return Fail("vocab: missing");
   if (!it->is_array()) return Fail("vocab: not an array");
+  // Optional, as in mistral-common, but when given it must describe the list.
+  if (const auto config = root.find("config"); config->contains("num_vocab_tokens")) {
+    auto declared = IntField(*config, "num_vocab_tokens", "config");
+    if (!declared.ok()) return declared.error();
+    if (*declared != static_cast<int64_t>(it->size())) {
+      return Fail("config.num_vocab_tokens: %lld, but vocab has %zu ranks",
+                  static_cast<long long>(*declared), it->size());
+    }
+  }
   if (static_cast<int64_t>(it->size()) < count) {
     return Fail(
         "vocab: %zu ranks, fewer than config.default_vocab_size - default_num_special_tokens = "

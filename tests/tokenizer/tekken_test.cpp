@@ -190,6 +190,8 @@ TEST(TekkenTest, BadFilesNameFileAndField) {
        "vocab: 258 ranks, fewer than"},
       {"vocab size too small", [](json& f) { f["config"]["default_vocab_size"] = 100; },
        "config.default_vocab_size: 100 is out of range"},
+      {"num_vocab_tokens disagrees", [](json& f) { f["config"]["num_vocab_tokens"] = 300; },
+       "config.num_vocab_tokens: 300, but vocab has 258 ranks"},
       {"missing special count", [](json& f) { f["config"].erase("default_num_special_tokens"); },
        "config.default_num_special_tokens: missing"},
       {"unknown version", [](json& f) { f["config"]["version"] = "v99"; },
