@@ -51,10 +51,19 @@ test-tsan:
 $(DEMO_MODEL): build
 	./build/release/autan synth --shape small --type q8_0 $(DEMO_MODEL)
 
-serve: build $(DEMO_MODEL)
-	@echo "autan: the chat app on http://127.0.0.1:8080/ (the first visit creates the administrator),"
+# `make serve MODEL=path/to/model.gguf` serves that model instead of the demo.
+MODEL ?=
+SERVE_MODEL = $(if $(MODEL),$(MODEL),$(DEMO_MODEL))
+
+serve: build $(if $(MODEL),,$(DEMO_MODEL))
+ifeq ($(MODEL),)
+	@echo "autan: serving the demo model $(DEMO_MODEL): its weights are random, so its answers"
+	@echo "       are random text. Serve a real model with: make serve MODEL=path/to/model.gguf"
+endif
+	@echo "autan: the chat app on http://127.0.0.1:8080/ (the first visit creates the administrator"
+	@echo "       account; or: build/release/autan user add --admin --name NAME --data-dir $(DATA_DIR)),"
 	@echo "       the OpenAI/Mistral API on http://127.0.0.1:8080/v1; data in $(DATA_DIR); Ctrl-C stops it"
-	./build/release/autan serve -m $(DEMO_MODEL) --host 127.0.0.1 --port 8080 --data-dir $(DATA_DIR)
+	./build/release/autan serve -m $(SERVE_MODEL) --host 127.0.0.1 --port 8080 --data-dir $(DATA_DIR)
 
 # The chat web app (web/): a production build into web/dist (embedded into the
 # binary by the server build), and its unit tests. `make test` runs them too,
@@ -70,3 +79,16 @@ format:
 
 clean:
 	rm -rf build
+
+# The long campaigns of docs/SECURITY.md, on an otherwise idle machine: the
+# soak at saturation (SOAK_SECONDS, default 30 minutes; `make test` runs a
+# 2-minute smoke) and 50 rounds of kill -9 (CRASH_ROUNDS). Results go to
+# build/soak/soak.md for bench/RESULTS.md.
+SOAK_SECONDS ?= 1800
+CRASH_ROUNDS ?= 50
+.PHONY: soak
+soak: build
+	AUTAN_BIN=build/release/autan SOAK_SECONDS=$(SOAK_SECONDS) SOAK_OUT=build/soak \
+	  python3 tests/soak/soak.py
+	AUTAN_BIN=build/release/autan CRASH_ROUNDS=$(CRASH_ROUNDS) \
+	  python3 tests/security/test_crash.py KillNineTest

@@ -82,6 +82,9 @@ CommandFn AddInfoCommand(CLI::App& app) {
         "rope base %g, window %d\n",
         c.architecture.c_str(), c.n_layers, c.dim, c.n_heads, c.n_kv_heads, c.head_dim, c.ffn_dim,
         c.n_vocab, c.rope_freq_base, c.sliding_window);
+    if (c.n_expert > 0) {
+      std::printf("mixture of experts: %d experts, %d per token\n", c.n_expert, c.n_expert_used);
+    }
     std::printf("memory at --ctx %d: weights %s (mapped) + KV cache %s (f16, %d slots)\n", f->ctx,
                 HumanBytes(static_cast<double>(file->mapping()->size())).c_str(),
                 HumanBytes(kv).c_str(), slots);

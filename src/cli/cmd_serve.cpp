@@ -54,6 +54,10 @@ CommandFn AddServeCommand(CLI::App& app) {
                   "Seconds a connection has to send a whole request (headers and body) before "
                   "it is closed")
       ->check(CLI::Range(1, 1 << 24));
+  cmd->add_option("--max-connections", o->max_connections,
+                  "Client connections open at once; more are answered 503 and closed (default: "
+                  "the open-file limit less 64)")
+      ->check(CLI::Range(size_t{1}, size_t{1} << 24));
   cmd->add_option("--embedding-threads", o->embedding_threads,
                   "Threads computing /v1/embeddings, beside the generation threads")
       ->check(CLI::Range(1, 1024));

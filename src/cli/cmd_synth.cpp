@@ -16,13 +16,22 @@ CommandFn AddSynthCommand(CLI::App& app) {
   };
   auto f = std::make_shared<Flags>();
   CLI::App* cmd = app.add_subcommand("synth", "Write a deterministic random-weight Llama model");
-  cmd->add_option("--shape", f->options.shape, "tiny | small | 1b | 7b (7b = Mistral 7B)")
+  cmd->add_option("--arch", f->options.arch, "llama | mixtral (8 experts, 2 per token)")
+      ->check(CLI::IsMember({"llama", "mixtral"}));
+  cmd->add_option(
+         "--shape", f->options.shape,
+         "tiny | small | 1b | 7b | nemo-tiny | nemo (7b: Mistral 7B's shape, nemo: Mistral Nemo's)")
       ->check(CLI::IsMember(SynthShapeNames()));
   cmd->add_option("--type", f->options.type, "Weight type")->check(CLI::IsMember(SynthTypeNames()));
   cmd->add_option("--seed", f->options.seed, "Seed of the weights");
   cmd->add_option("--sliding-window", f->options.sliding_window,
                   "Write a sliding attention window of N positions")
       ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--layer-windows", f->options.layer_windows,
+                  "Per-layer attention windows, cycled over the layers (0: full), e.g. 4096,0")
+      ->delimiter(',')
+      ->check(CLI::NonNegativeNumber)
+      ->excludes("--sliding-window");
   cmd->add_option("--vocab", f->vocab, "GGUF file to take the tokenizer from (default: built in)");
   cmd->add_option("--add-control-token", f->options.control_tokens,
                   "Append a control token to the vocabulary (repeatable), e.g. [TOOL_CALLS]")

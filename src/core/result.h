@@ -12,6 +12,10 @@ namespace autan {
 
 struct Error {
   std::string message;
+  // The failure lies beneath the request (a full disk, a read-only file, an
+  // I/O error), not in what the caller asked for: the same request may work
+  // later, and a server answers it as its own fault, not the client's.
+  bool system = false;
 };
 
 // Builds an Error from printf-style arguments, e.g. Fail("bad magic at offset %zu", off).

@@ -428,6 +428,53 @@ Result<File> File::Parse(std::shared_ptr<const MappedFile> bytes) {
 
 namespace autan::gguf {
 
+Result<File> File::Compose(std::string name, std::vector<std::pair<std::string, Value>> metadata,
+                           std::vector<TensorInfo> tensors,
+                           std::vector<std::shared_ptr<const void>> keep_alive) {
+  // The indexes' keys are views: into a mapping of all the names, which
+  // copies of the File share, as parsed files share theirs.
+  std::string names;
+  for (const auto& [key, value] : metadata) names += key;
+  for (const TensorInfo& t : tensors) names += t.name;
+  File f;
+  f.map_ = MappedFile::FromBytes({reinterpret_cast<const uint8_t*>(names.data()), names.size()},
+                                 std::move(name));
+  const char* at = reinterpret_cast<const char*>(f.map_->data());
+  for (size_t i = 0; i < metadata.size(); ++i) {
+    const std::string_view key(at, metadata[i].first.size());
+    at += key.size();
+    if (!f.key_index_.emplace(key, i).second) {
+      return Fail("%s: duplicate key %s", f.path().c_str(), QuoteForDisplay(key).c_str());
+    }
+  }
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    const TensorInfo& t = tensors[i];
+    const std::string_view tensor_name(at, t.name.size());
+    at += tensor_name.size();
+    if (!f.tensor_index_.emplace(tensor_name, i).second) {
+      return Fail("%s: duplicate tensor %s", f.path().c_str(), QuoteForDisplay(t.name).c_str());
+    }
+    uint64_t n = 1;
+    bool overflow = t.dims.empty() || t.dims.size() > kMaxDims;
+    for (uint64_t d : t.dims) {
+      if (d != 0 && n > kMaxElements / d) overflow = true;
+      n *= d;
+    }
+    const std::optional<uint64_t> row = overflow ? std::nullopt : RowBytes(t.type, t.dims[0]);
+    if (!row || n != t.n_elements || (t.dims[0] > 0 && *row * (n / t.dims[0]) != t.n_bytes) ||
+        (t.n_bytes > 0 && t.data == nullptr)) {
+      return Fail("%s: tensor %s: type, shape and bytes do not agree", f.path().c_str(),
+                  QuoteForDisplay(t.name).c_str());
+    }
+  }
+  f.version_ = 3;
+  f.metadata_ = std::move(metadata);
+  f.value_offsets_.assign(f.metadata_.size(), 0);
+  f.tensors_ = std::move(tensors);
+  f.keep_alive_ = std::move(keep_alive);
+  return f;
+}
+
 const Value* File::Find(std::string_view key) const {
   const auto it = key_index_.find(key);
   return it == key_index_.end() ? nullptr : &metadata_[it->second].second;

@@ -46,6 +46,14 @@ class File {
  public:
   static Result<File> Open(const std::string& path);
   static Result<File> Parse(std::shared_ptr<const MappedFile> bytes);
+  // A File assembled in memory rather than parsed: a checkpoint of another
+  // format seen as GGUF. Tensor data lie wherever `keep_alive` holds them
+  // (mappings, converted buffers), which every copy of the File keeps alive.
+  // Checked like a parsed file: unique keys and names, 1 to 4 dims, bytes
+  // matching type and shape. `name` stands for the path in messages.
+  static Result<File> Compose(std::string name, std::vector<std::pair<std::string, Value>> metadata,
+                              std::vector<TensorInfo> tensors,
+                              std::vector<std::shared_ptr<const void>> keep_alive);
 
   const std::string& path() const { return map_->path(); }
   uint32_t version() const { return version_; }
@@ -97,6 +105,7 @@ class File {
   // Keys are views into the mapping, so copies of a File share them safely.
   std::unordered_map<std::string_view, size_t> key_index_;
   std::unordered_map<std::string_view, size_t> tensor_index_;
+  std::vector<std::shared_ptr<const void>> keep_alive_;  // composed files' tensor data
 };
 
 }  // namespace autan::gguf

@@ -24,6 +24,14 @@ Status ModelConfig::Validate() const {
   if (!(rope_freq_base > 0.0f)) return Fail("rope.freq_base must be positive");
   if (!(norm_eps > 0.0f && norm_eps < 1.0f)) return Fail("layer_norm_rms_epsilon out of range");
   if (sliding_window < 0) return Fail("sliding_window must not be negative");
+  for (int32_t w : layer_windows) {
+    if (w < 0) return Fail("attention.sliding_window: a layer's window %d is negative", w);
+  }
+  if (!in_range(n_expert, 0, 256)) return Fail("expert_count %d out of range", n_expert);
+  if (n_expert > 0 && !in_range(n_expert_used, 1, n_expert)) {
+    return Fail("expert_used_count %d must be between 1 and expert_count %d", n_expert_used,
+                n_expert);
+  }
   return {};
 }
 

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "core/result.h"
 
@@ -23,9 +24,22 @@ struct ModelConfig {
   float rope_freq_base = 10000.0f;
   float norm_eps = 1e-5f;
   int32_t context_length = 0;  // trained context
-  int32_t sliding_window = 0;  // 0: full attention; else each token sees the last W positions
+  // 0: full attention; else each token sees the last W positions. With
+  // per-layer windows, the largest when every layer has one, else 0 (the KV
+  // cache then keeps every position).
+  int32_t sliding_window = 0;
+  // Per-layer windows cycled over the layers (0: that layer attends to
+  // everything), as Mistral's models with interleaved local and global
+  // attention; empty: every layer uses sliding_window.
+  std::vector<int32_t> layer_windows;
+  int32_t n_expert = 0;       // mixture of experts (Mixtral); 0: a dense feed-forward block
+  int32_t n_expert_used = 0;  // experts each token goes through
 
   int32_t q_dim() const { return n_heads * head_dim; }
+  int32_t WindowOf(int32_t layer) const {
+    return layer_windows.empty() ? sliding_window
+                                 : layer_windows[static_cast<size_t>(layer) % layer_windows.size()];
+  }
   int32_t kv_dim() const { return n_kv_heads * head_dim; }
   Status Validate() const;
 };

@@ -60,6 +60,9 @@ struct ForwardScratch {
   std::vector<float> rope;  // [n_tokens][2][rope_dims]: RoPE tables (kernels::RopeAngles)
   std::vector<uint8_t> matmul;
   std::vector<int32_t> logit_rows;
+  // Mixture-of-experts routing and the rows of each expert's product.
+  std::vector<float> moe_logits, moe_weight, moe_in, moe_y;
+  std::vector<int32_t> moe_expert, moe_order, moe_picks;
 };
 
 }  // namespace autan

@@ -1,8 +1,10 @@
-// Llama / Mistral: pre-norm decoder with RMSNorm, rotary embeddings on
-// adjacent pairs, grouped-query attention (optionally over a sliding window,
-// as Mistral 7B v0.1) and a SwiGLU feed-forward block.
+// Llama / Mistral / Mixtral: pre-norm decoder with RMSNorm, rotary embeddings
+// on adjacent pairs, grouped-query attention (optionally over a sliding
+// window, as Mistral 7B v0.1) and a SwiGLU feed-forward block, dense or a
+// sparse mixture of experts (Mixtral, model/moe.h).
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -11,21 +13,23 @@
 #include "kernels/ops.h"
 #include "kernels/quant.h"
 #include "model/architecture.h"
+#include "model/moe.h"
 #include "model/weights.h"
 
 namespace autan {
 namespace {
 
 struct LlamaLayer {
-  Tensor attn_norm;  // [dim]
-  Tensor wq;         // [q_dim][dim]
-  Tensor wk;         // [kv_dim][dim]
-  Tensor wv;         // [kv_dim][dim]
-  Tensor wo;         // [dim][q_dim]
-  Tensor ffn_norm;   // [dim]
-  Tensor w_gate;     // [ffn_dim][dim]
-  Tensor w_up;       // [ffn_dim][dim]
-  Tensor w_down;     // [dim][ffn_dim]
+  Tensor attn_norm;               // [dim]
+  Tensor wq;                      // [q_dim][dim]
+  Tensor wk;                      // [kv_dim][dim]
+  Tensor wv;                      // [kv_dim][dim]
+  Tensor wo;                      // [dim][q_dim]
+  Tensor ffn_norm;                // [dim]
+  Tensor w_gate;                  // [ffn_dim][dim]
+  Tensor w_up;                    // [ffn_dim][dim]
+  Tensor w_down;                  // [dim][ffn_dim]
+  std::optional<MoeWeights> moe;  // instead of w_gate/w_up/w_down in a Mixtral layer
 };
 
 struct LlamaWeights {
@@ -56,7 +60,23 @@ Status ReadLlamaConfig(const gguf::File& file, ModelConfig& c) {
   c.rope_freq_base = ReadFloatOr(file, p + "rope.freq_base", 10000.0f);
   c.norm_eps = ReadFloatOr(file, p + "attention.layer_norm_rms_epsilon", 1e-5f);
   c.context_length = ReadCountOr(file, p + "context_length", 4096);
-  if (c.sliding_window < 0) c.sliding_window = ReadCountOr(file, p + "attention.sliding_window", 0);
+  const std::string window_key = p + "attention.sliding_window";
+  const gguf::Value* window = file.Find(window_key);
+  if (c.sliding_window < 0 && window != nullptr && window->is_array()) {
+    // One window per layer, cycled (0: that layer sees everything).
+    Result<std::vector<int32_t>> windows = file.GetIntArray(window_key);
+    if (!windows.ok()) return windows.error();
+    if (windows->empty()) return Fail("%s is an empty array", window_key.c_str());
+    c.layer_windows = std::move(windows).value();
+    const bool all_windowed = std::all_of(c.layer_windows.begin(), c.layer_windows.end(),
+                                          [](int32_t w) { return w > 0; });
+    c.sliding_window =
+        all_windowed ? *std::max_element(c.layer_windows.begin(), c.layer_windows.end()) : 0;
+  } else if (c.sliding_window < 0) {
+    c.sliding_window = ReadCountOr(file, window_key, 0);
+  }
+  c.n_expert = ReadCountOr(file, p + "expert_count", 0);
+  c.n_expert_used = ReadCountOr(file, p + "expert_used_count", 0);
   return {};
 }
 
@@ -85,6 +105,13 @@ Result<LlamaWeights> BindLlamaWeights(const gguf::File& file, const ModelConfig&
     AUTAN_TRY(bind(b + "attn_v.weight", c.dim, c.kv_dim(), l.wv));
     AUTAN_TRY(bind(b + "attn_output.weight", c.q_dim(), c.dim, l.wo));
     AUTAN_TRY(bind(b + "ffn_norm.weight", c.dim, 1, l.ffn_norm));
+    if (c.n_expert > 0) {
+      Result<MoeWeights> moe =
+          BindMoeWeights(file, b, c.dim, c.ffn_dim, c.n_expert, c.n_expert_used);
+      if (!moe.ok()) return moe.error();
+      l.moe = std::move(moe).value();
+      continue;
+    }
     AUTAN_TRY(bind(b + "ffn_gate.weight", c.dim, c.ffn_dim, l.w_gate));
     AUTAN_TRY(bind(b + "ffn_up.weight", c.dim, c.ffn_dim, l.w_up));
     AUTAN_TRY(bind(b + "ffn_down.weight", c.ffn_dim, c.dim, l.w_down));
@@ -131,15 +158,20 @@ class Llama final : public Architecture {
       MatMul(layer.wo, s.att.data(), n, s.out.data(), a);
       kernels::Add(s.x.data(), s.out.data(), n * c_.dim);
 
-      // Feed-forward block: x += Wdown · (silu(Wgate·norm(x)) ⊙ Wup·norm(x))
+      // Feed-forward block: x += Wdown · (silu(Wgate·norm(x)) ⊙ Wup·norm(x)),
+      // or the routed experts' weighted sum of that (Mixtral).
       for (size_t t = 0; t < n; ++t) {
         kernels::RmsNorm(&s.x[t * c_.dim], layer.ffn_norm.F32(), &s.xb[t * c_.dim], c_.dim,
                          c_.norm_eps);
       }
-      MatMul(layer.w_gate, s.xb.data(), n, s.hb.data(), a);
-      MatMul(layer.w_up, s.xb.data(), n, s.hb2.data(), a);
-      kernels::SwiGlu(s.hb.data(), s.hb2.data(), n * c_.ffn_dim);
-      MatMul(layer.w_down, s.hb.data(), n, s.out.data(), a);
+      if (layer.moe) {
+        MoeFeedForward(*layer.moe, s.xb.data(), n, c_.dim, c_.ffn_dim, s.out.data(), s, a.pool);
+      } else {
+        MatMul(layer.w_gate, s.xb.data(), n, s.hb.data(), a);
+        MatMul(layer.w_up, s.xb.data(), n, s.hb2.data(), a);
+        kernels::SwiGlu(s.hb.data(), s.hb2.data(), n * c_.ffn_dim);
+        MatMul(layer.w_down, s.hb.data(), n, s.out.data(), a);
+      }
       kernels::Add(s.x.data(), s.out.data(), n * c_.dim);
     }
 
@@ -204,13 +236,14 @@ class Llama final : public Architecture {
     const size_t n_pairs = a.batch.size() * c_.n_kv_heads;
     const int32_t group = c_.n_heads / c_.n_kv_heads;
     const float scale = 1.0f / std::sqrt(static_cast<float>(c_.head_dim));
+    const int32_t window = c_.WindowOf(layer);
     a.pool.Run([&](int thread, int n_threads) {
       for (size_t i = static_cast<size_t>(thread); i < n_pairs; i += n_threads) {
         const size_t t = i / c_.n_kv_heads;
         const int32_t h = static_cast<int32_t>(i % c_.n_kv_heads);
         const KvCacheView& kv = a.caches[static_cast<size_t>(a.batch.seq[t])];
         const int32_t pos = a.batch.positions[t];
-        const int32_t first = c_.sliding_window > 0 ? std::max(0, pos - c_.sliding_window + 1) : 0;
+        const int32_t first = window > 0 ? std::max(0, pos - window + 1) : 0;
         const size_t head_offset =
             LayerOffset(kv, layer) +
             kernels::KvRowBytes(kv.type, static_cast<size_t>(h) * c_.head_dim);

@@ -8,6 +8,7 @@
 #include "core/rng.h"
 #include "formats/gguf_writer.h"
 #include "kernels/quant.h"
+#include "model/type_plan.h"
 #include "tokenizer/vocab.h"
 
 namespace autan {
@@ -16,45 +17,21 @@ namespace {
 struct Shape {
   std::string_view name;
   int32_t dim, n_layers, n_heads, n_kv_heads, ffn_dim, context_length;
+  int32_t head_dim = 0;  // 0: dim / n_heads
+  float rope_freq_base = 10000.0f;
 };
 
-// 1b is TinyLlama's geometry; 7b is Mistral 7B's.
+// 1b is TinyLlama's geometry; 7b is Mistral 7B's; nemo is Mistral Nemo's
+// (12B: heads of 128 values, so n_heads * head_dim != dim, and RoPE base
+// 1e6), nemo-tiny the same traits at test size.
 constexpr Shape kShapes[] = {
     {"tiny", 256, 2, 4, 2, 512, 512},
     {"small", 512, 4, 8, 4, 1536, 1024},
     {"1b", 2048, 22, 32, 4, 5632, 2048},
     {"7b", 4096, 32, 32, 8, 14336, 32768},
+    {"nemo-tiny", 256, 2, 4, 2, 512, 1024, 96, 1e6f},
+    {"nemo", 5120, 40, 32, 8, 14336, 131072, 128, 1e6f},
 };
-
-// How a named file type assigns a type to each tensor.
-struct TypePlan {
-  std::string_view name;
-  DType base;
-  DType output;        // LM head
-  DType high;          // attn_v / ffn_down of the layers that get more bits (the _M mixes)
-  uint32_t file_type;  // llama.cpp's general.file_type code
-};
-
-constexpr TypePlan kPlans[] = {
-    {"f32", DType::kF32, DType::kF32, DType::kF32, 0},
-    {"f16", DType::kF16, DType::kF16, DType::kF16, 1},
-    {"bf16", DType::kBF16, DType::kBF16, DType::kBF16, 32},
-    {"q8_0", DType::kQ8_0, DType::kQ8_0, DType::kQ8_0, 7},
-    {"q4_0", DType::kQ4_0, DType::kQ4_0, DType::kQ4_0, 2},
-    {"q4_1", DType::kQ4_1, DType::kQ4_1, DType::kQ4_1, 3},
-    {"q5_0", DType::kQ5_0, DType::kQ5_0, DType::kQ5_0, 8},
-    {"q5_1", DType::kQ5_1, DType::kQ5_1, DType::kQ5_1, 9},
-    {"q4_k", DType::kQ4_K, DType::kQ4_K, DType::kQ4_K, 14},
-    {"q5_k", DType::kQ5_K, DType::kQ5_K, DType::kQ5_K, 16},
-    {"q6_k", DType::kQ6_K, DType::kQ6_K, DType::kQ6_K, 18},
-    {"q4_k_m", DType::kQ4_K, DType::kQ6_K, DType::kQ6_K, 15},
-    {"q5_k_m", DType::kQ5_K, DType::kQ6_K, DType::kQ6_K, 17},
-};
-
-// llama.cpp's rule for which layers of a _M mix keep more bits.
-bool UsesMoreBits(int32_t layer, int32_t n_layers) {
-  return layer < n_layers / 8 || layer >= 7 * n_layers / 8 || (layer - n_layers / 8) % 3 == 2;
-}
 
 uint64_t HashName(std::string_view s, uint64_t seed) {
   uint64_t h = 1469598103934665603ull ^ seed;
@@ -76,11 +53,19 @@ class SynthWriter {
   SynthWriter(const SynthOptions& o, ThreadPool& pool) : options_(o), pool_(pool) {}
 
   // A matrix [rows][cols] of N(0, 1/cols) values: activations keep unit scale.
-  void Matrix(gguf::Writer& w, const std::string& name, DType type, int64_t cols, int64_t rows) {
+  // With n_stack > 0, that many such matrices stacked as a third dimension
+  // (a mixture of experts' weights).
+  void Matrix(gguf::Writer& w, const std::string& name, DType type, int64_t cols, int64_t rows,
+              int64_t n_stack = 0) {
     const uint64_t seed = HashName(name, options_.seed);
     const size_t row_bytes = *RowBytes(type, static_cast<uint64_t>(cols));
     const float stddev = 1.0f / std::sqrt(static_cast<float>(cols));
-    w.AddTensor(name, type, {static_cast<uint64_t>(cols), static_cast<uint64_t>(rows)},
+    std::vector<uint64_t> dims = {static_cast<uint64_t>(cols), static_cast<uint64_t>(rows)};
+    if (n_stack > 0) {
+      dims.push_back(static_cast<uint64_t>(n_stack));
+      rows *= n_stack;
+    }
+    w.AddTensor(name, type, dims,
                 [this, seed, type, cols, rows, row_bytes, stddev](std::span<uint8_t> out) {
                   pool_.ParallelFor(static_cast<size_t>(rows), [&](size_t begin, size_t end) {
                     std::vector<float> row(static_cast<size_t>(cols));
@@ -117,11 +102,7 @@ std::vector<std::string> SynthShapeNames() {
   return names;
 }
 
-std::vector<std::string> SynthTypeNames() {
-  std::vector<std::string> names;
-  for (const TypePlan& p : kPlans) names.emplace_back(p.name);
-  return names;
-}
+std::vector<std::string> SynthTypeNames() { return TypePlanNames(); }
 
 namespace {
 
@@ -162,11 +143,21 @@ Status WriteSynthModel(const SynthOptions& o, const gguf::File& vocab, const std
                        ThreadPool& pool) {
   const Shape* shape = nullptr;
   for (const Shape& s : kShapes) shape = s.name == o.shape ? &s : shape;
-  if (shape == nullptr) return Fail("unknown shape '%s' (tiny, small, 1b, 7b)", o.shape.c_str());
-  const TypePlan* plan = nullptr;
-  for (const TypePlan& p : kPlans) plan = p.name == o.type ? &p : plan;
+  if (shape == nullptr) {
+    return Fail("unknown shape '%s' (tiny, small, 1b, 7b, nemo-tiny, nemo)", o.shape.c_str());
+  }
+  const TypePlan* plan = FindTypePlan(o.type);
   if (plan == nullptr) return Fail("unknown type '%s'", o.type.c_str());
   if (o.sliding_window < 0) return Fail("sliding window must not be negative");
+  for (int32_t lw : o.layer_windows) {
+    if (lw < 0) return Fail("layer windows must not be negative");
+  }
+  if (o.arch != "llama" && o.arch != "mixtral") {
+    return Fail("unknown architecture '%s' (llama, mixtral)", o.arch.c_str());
+  }
+  // Mixtral's routing: 8 experts, 2 per token.
+  const int32_t n_expert = o.arch == "mixtral" ? 8 : 0;
+  const int32_t n_expert_used = 2;
 
   Result<std::vector<std::string>> tokens = vocab.GetStringArray("tokenizer.ggml.tokens");
   if (!tokens.ok()) return Fail("vocabulary: %s", tokens.error().message.c_str());
@@ -174,44 +165,65 @@ Status WriteSynthModel(const SynthOptions& o, const gguf::File& vocab, const std
 
   gguf::Writer w;
   w.SetString("general.architecture", "llama");
-  w.SetString("general.name", "autan-synth-" + o.shape + "-" + o.type);
+  w.SetString("general.name",
+              "autan-synth-" + (o.arch == "llama" ? "" : o.arch + "-") + o.shape + "-" + o.type);
   w.SetU32("general.file_type", plan->file_type);
   w.SetU32("llama.context_length", static_cast<uint32_t>(shape->context_length));
   w.SetU32("llama.embedding_length", static_cast<uint32_t>(shape->dim));
   w.SetU32("llama.block_count", static_cast<uint32_t>(shape->n_layers));
   w.SetU32("llama.feed_forward_length", static_cast<uint32_t>(shape->ffn_dim));
-  w.SetU32("llama.rope.dimension_count", static_cast<uint32_t>(shape->dim / shape->n_heads));
+  const int32_t head_dim = shape->head_dim > 0 ? shape->head_dim : shape->dim / shape->n_heads;
+  w.SetU32("llama.rope.dimension_count", static_cast<uint32_t>(head_dim));
+  if (head_dim * shape->n_heads != shape->dim) {
+    w.SetU32("llama.attention.key_length", static_cast<uint32_t>(head_dim));
+    w.SetU32("llama.attention.value_length", static_cast<uint32_t>(head_dim));
+  }
   w.SetU32("llama.attention.head_count", static_cast<uint32_t>(shape->n_heads));
   w.SetU32("llama.attention.head_count_kv", static_cast<uint32_t>(shape->n_kv_heads));
   w.SetF32("llama.attention.layer_norm_rms_epsilon", 1e-5f);
-  w.SetF32("llama.rope.freq_base", 10000.0f);
+  w.SetF32("llama.rope.freq_base", shape->rope_freq_base);
   w.SetU32("llama.vocab_size", static_cast<uint32_t>(n_vocab));
-  if (o.sliding_window > 0) {
+  if (!o.layer_windows.empty()) {
+    w.SetI32Array("llama.attention.sliding_window", o.layer_windows);
+  } else if (o.sliding_window > 0) {
     w.SetU32("llama.attention.sliding_window", static_cast<uint32_t>(o.sliding_window));
+  }
+  if (n_expert > 0) {
+    w.SetU32("llama.expert_count", static_cast<uint32_t>(n_expert));
+    w.SetU32("llama.expert_used_count", static_cast<uint32_t>(n_expert_used));
   }
   w.CopyMetadata(vocab, "tokenizer.");
   if (!o.control_tokens.empty()) AUTAN_TRY(AddControlTokens(vocab, *tokens, o.control_tokens, w));
 
   SynthWriter s(o, pool);
   const int64_t dim = shape->dim;
-  const int64_t kv_dim = dim / shape->n_heads * shape->n_kv_heads;
+  const int64_t q_dim = int64_t{head_dim} * shape->n_heads;
+  const int64_t kv_dim = int64_t{head_dim} * shape->n_kv_heads;
   const int64_t ffn = shape->ffn_dim;
-  s.Matrix(w, "token_embd.weight", plan->base, dim, n_vocab);
+  // Each tensor's type as the quantizer would choose it (model/type_plan.h).
+  auto type = [&](const std::string& name) { return PlannedType(*plan, name, shape->n_layers); };
+  s.Matrix(w, "token_embd.weight", type("token_embd.weight"), dim, n_vocab);
   for (int32_t i = 0; i < shape->n_layers; ++i) {
     const std::string b = "blk." + std::to_string(i) + ".";
-    const DType more = UsesMoreBits(i, shape->n_layers) ? plan->high : plan->base;
     s.Norm(w, b + "attn_norm.weight", dim);
-    s.Matrix(w, b + "attn_q.weight", plan->base, dim, dim);
-    s.Matrix(w, b + "attn_k.weight", plan->base, dim, kv_dim);
-    s.Matrix(w, b + "attn_v.weight", more, dim, kv_dim);
-    s.Matrix(w, b + "attn_output.weight", plan->base, dim, dim);
+    s.Matrix(w, b + "attn_q.weight", type(b + "attn_q.weight"), dim, q_dim);
+    s.Matrix(w, b + "attn_k.weight", type(b + "attn_k.weight"), dim, kv_dim);
+    s.Matrix(w, b + "attn_v.weight", type(b + "attn_v.weight"), dim, kv_dim);
+    s.Matrix(w, b + "attn_output.weight", type(b + "attn_output.weight"), q_dim, dim);
     s.Norm(w, b + "ffn_norm.weight", dim);
-    s.Matrix(w, b + "ffn_gate.weight", plan->base, dim, ffn);
-    s.Matrix(w, b + "ffn_up.weight", plan->base, dim, ffn);
-    s.Matrix(w, b + "ffn_down.weight", more, ffn, dim);
+    if (n_expert > 0) {
+      s.Matrix(w, b + "ffn_gate_inp.weight", DType::kF32, dim, n_expert);
+      s.Matrix(w, b + "ffn_gate_exps.weight", type(b + "ffn_gate_exps.weight"), dim, ffn, n_expert);
+      s.Matrix(w, b + "ffn_up_exps.weight", type(b + "ffn_up_exps.weight"), dim, ffn, n_expert);
+      s.Matrix(w, b + "ffn_down_exps.weight", type(b + "ffn_down_exps.weight"), ffn, dim, n_expert);
+      continue;
+    }
+    s.Matrix(w, b + "ffn_gate.weight", type(b + "ffn_gate.weight"), dim, ffn);
+    s.Matrix(w, b + "ffn_up.weight", type(b + "ffn_up.weight"), dim, ffn);
+    s.Matrix(w, b + "ffn_down.weight", type(b + "ffn_down.weight"), ffn, dim);
   }
   s.Norm(w, "output_norm.weight", dim);
-  s.Matrix(w, "output.weight", plan->output, dim, n_vocab);
+  s.Matrix(w, "output.weight", type("output.weight"), dim, n_vocab);
   return w.Write(path);
 }
 

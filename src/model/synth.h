@@ -1,4 +1,4 @@
-// Deterministic random-weight Llama/Mistral models for tests and benchmarks:
+// Deterministic random-weight Llama/Mistral/Mixtral models for tests and benchmarks:
 // the real tokenizer and architecture, weights drawn from a seeded generator,
 // written as GGUF that llama.cpp loads too.
 #pragma once
@@ -14,10 +14,14 @@
 namespace autan {
 
 struct SynthOptions {
-  std::string shape = "tiny";  // tiny | small | 1b | 7b
+  std::string arch = "llama";  // llama | mixtral (8 experts, 2 per token)
+  std::string shape = "tiny";  // tiny | small | 1b | 7b | nemo-tiny | nemo
   std::string type = "f32";    // a weight type (f32, f16, bf16, q8_0, q4_0, ...) or q4_k_m / q5_k_m
   uint64_t seed = 1;
   int32_t sliding_window = 0;  // written as llama.attention.sliding_window when > 0
+  // Or one window per layer, cycled (0: full attention), written as an array
+  // under the same key.
+  std::vector<int32_t> layer_windows;
   // Appended to the vocabulary as control tokens (e.g. Mistral's "[TOOL_CALLS]").
   std::vector<std::string> control_tokens;
 };

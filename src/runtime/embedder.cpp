@@ -119,6 +119,9 @@ void Embedder::Run(Pending& p) {
   out.reserve(p.job.inputs.size());
   for (const std::vector<int32_t>& input : p.job.inputs) {
     if (Cancelled(p.id)) return p.job.on_done(Fail("cancelled"));
+    if (std::chrono::steady_clock::now() >= p.job.deadline) {
+      return p.job.on_done(Fail("the request ran past the server's time limit"));
+    }
     Result<std::vector<float>> e = session_->Embed(input);
     if (!e.ok()) return p.job.on_done(e.error());
     out.push_back(std::move(e).value());

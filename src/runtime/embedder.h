@@ -6,6 +6,7 @@
 // (one thread by default) keeps that sharing gentle.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -36,6 +37,8 @@ struct EmbeddingJob {
   // length) in input order, or why there is none (cancelled, shutting down).
   // Must not block.
   std::function<void(Result<std::vector<std::vector<float>>>)> on_done;
+  // Past this, the job fails before its next input (also while it waits).
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
 };
 
 class Embedder {

@@ -14,6 +14,8 @@ const char* FinishReasonName(FinishReason r) {
       return "stopped";
     case FinishReason::kContextFull:
       return "context_full";
+    case FinishReason::kTimedOut:
+      return "timed_out";
   }
   return "unknown";
 }

@@ -11,7 +11,8 @@
 
 namespace autan {
 
-enum class FinishReason { kLength, kEndOfGeneration, kStopped, kContextFull };
+// kTimedOut: the request's deadline passed (in the queue or while running).
+enum class FinishReason { kLength, kEndOfGeneration, kStopped, kContextFull, kTimedOut };
 const char* FinishReasonName(FinishReason r);
 
 struct GenerateParams {

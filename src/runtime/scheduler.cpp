@@ -196,9 +196,12 @@ void Scheduler::EngineLoop() {
           if (slot.job) cancelled.push_back(slot.job->id);
         }
       }
-      // Cancelled requests still waiting never reach a slot.
+      // Cancelled requests still waiting never reach a slot, nor do those
+      // whose deadline passed while they waited.
+      const Clock::time_point now = Clock::now();
       for (auto it = queue_.begin(); it != queue_.end();) {
-        if (stop_ || std::find(cancelled.begin(), cancelled.end(), it->id) != cancelled.end()) {
+        if (stop_ || now >= it->request.deadline ||
+            std::find(cancelled.begin(), cancelled.end(), it->id) != cancelled.end()) {
           dropped.push_back(std::move(*it));
           it = queue_.erase(it);
           --stats_.queued;
@@ -207,9 +210,10 @@ void Scheduler::EngineLoop() {
         }
       }
     }
+    const Clock::time_point now = Clock::now();
     for (Pending& p : dropped) {
       CompletionSummary summary;
-      summary.finish = FinishReason::kStopped;
+      summary.finish = now >= p.request.deadline ? FinishReason::kTimedOut : FinishReason::kStopped;
       summary.total_seconds = Seconds(p.submitted, Clock::now());
       if (p.request.on_done) p.request.on_done(summary);
     }
@@ -217,6 +221,8 @@ void Scheduler::EngineLoop() {
       if (slot.job &&
           std::find(cancelled.begin(), cancelled.end(), slot.job->id) != cancelled.end()) {
         Finish(slot, FinishReason::kStopped);
+      } else if (slot.job && now >= slot.job->request.deadline) {
+        Finish(slot, FinishReason::kTimedOut);  // e.g. still prefilling a long prompt
       }
     }
     {

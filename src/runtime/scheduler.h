@@ -6,6 +6,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -66,6 +67,9 @@ struct GenerationRequest {
   // to stop the request (a client went away, a stop sequence matched).
   std::function<bool(const TokenEvent&)> on_token;
   std::function<void(const CompletionSummary&)> on_done;
+  // Past this, the request ends with kTimedOut at the next step, whether it
+  // is still waiting for a slot (then it never runs) or running.
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
 };
 
 struct SchedulerOptions {

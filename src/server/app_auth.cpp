@@ -59,14 +59,14 @@ void AppService::PostSetup(Call& c) {
   RequiredString(f, "username", username) && RequiredString(f, "password", password);
   if (f.error) return Error(c, *f.error);
   if (Status s = store::ValidateUsername(username); !s.ok()) {
-    return Error(c, BadRequest(s.error().message, "username"));
+    return Rejected(c, s.error(), "username");
   }
   if (Status s = store::ValidatePassword(password); !s.ok()) {
-    return Error(c, BadRequest(s.error().message, "password"));
+    return Rejected(c, s.error(), "password");
   }
   Result<std::optional<store::User>> admin =
       store_.CreateFirstAdmin({username, password, store::Role::kAdmin});
-  if (!admin.ok()) return Error(c, BadRequest(admin.error().message, "username"));
+  if (!admin.ok()) return Rejected(c, admin.error(), "username");
   if (!admin->has_value()) return Error(c, Conflict("the first administrator exists already"));
   SignIn(c, **admin, 200);
 }
@@ -119,7 +119,7 @@ void AppService::ChangePassword(Call& c) {
   RequiredString(f, "current_password", current) && RequiredString(f, "new_password", next);
   if (f.error) return Error(c, *f.error);
   if (Status s = store::ValidatePassword(next); !s.ok()) {
-    return Error(c, BadRequest(s.error().message, "new_password"));
+    return Rejected(c, s.error(), "new_password");
   }
   Result<std::optional<store::User>> ok = store_.CheckPassword(c.session->user.username, current);
   if (!ok.ok()) return StoreFailed(c, ok.error());
@@ -128,7 +128,7 @@ void AppService::ChangePassword(Call& c) {
   }
   // Ends every session, this one too: the app signs in again.
   Result<bool> set = store_.SetPassword(c.user_id(), next, c.user_id());
-  if (!set.ok()) return Error(c, BadRequest(set.error().message, "new_password"));
+  if (!set.ok()) return Rejected(c, set.error(), "new_password");
   NoContent(c);
 }
 
@@ -147,7 +147,7 @@ void AppService::CreateKey(Call& c) {
   std::string label;
   if (!RequiredString(f, "label", label)) return Error(c, *f.error);
   Result<store::NewApiKey> key = store_.CreateApiKey(c.user_id(), label);
-  if (!key.ok()) return Error(c, BadRequest(key.error().message, "label"));
+  if (!key.ok()) return Rejected(c, key.error(), "label");
   Reply(c, {{"key", ApiKeyJson(key->key)}, {"secret", key->secret}}, 201);
 }
 
@@ -177,10 +177,10 @@ void AppService::AdminCreateUser(Call& c) {
   const std::optional<store::Role> role = store::ParseRole(role_name);
   if (!role) return Error(c, BadRequest("'role' must be \"user\" or \"admin\"", "role"));
   if (Status s = store::ValidateUsername(username); !s.ok()) {
-    return Error(c, BadRequest(s.error().message, "username"));
+    return Rejected(c, s.error(), "username");
   }
   if (Status s = store::ValidatePassword(password); !s.ok()) {
-    return Error(c, BadRequest(s.error().message, "password"));
+    return Rejected(c, s.error(), "password");
   }
   Result<store::User> user = store_.CreateUser({username, password, *role}, c.user_id());
   if (!user.ok()) {
@@ -188,7 +188,7 @@ void AppService::AdminCreateUser(Call& c) {
         user.error().message.find("taken") != std::string::npos) {
       return Error(c, Conflict(user.error().message));
     }
-    return Error(c, BadRequest(user.error().message, "username"));
+    return Rejected(c, user.error(), "username");
   }
   Reply(c, UserJson(*user), 201);
 }
@@ -212,7 +212,7 @@ void AppService::AdminUpdateUser(Call& c) {
   if (f.error) return Error(c, *f.error);
   if (password) {
     if (Status s = store::ValidatePassword(*password); !s.ok()) {
-      return Error(c, BadRequest(s.error().message, "password"));
+      return Rejected(c, s.error(), "password");
     }
   }
   if (disabled && *disabled && c.params[0] == c.user_id()) {
@@ -224,7 +224,7 @@ void AppService::AdminUpdateUser(Call& c) {
   // The store audits both changes with the administrator as the actor.
   if (password) {
     Result<bool> set = store_.SetPassword(c.params[0], *password, c.user_id());
-    if (!set.ok()) return Error(c, BadRequest(set.error().message, "password"));
+    if (!set.ok()) return Rejected(c, set.error(), "password");
   }
   if (disabled) {
     Result<bool> set = store_.SetUserDisabled(c.params[0], *disabled, c.user_id());

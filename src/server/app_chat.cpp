@@ -153,7 +153,7 @@ void AppService::PostMessage(Call& c) {
   // Committed (fsync'd) before any token is generated.
   Result<std::optional<store::Message>> question =
       store_.AppendMessage(c.user_id(), c.params[0], {store::MessageRole::kUser, content});
-  if (!question.ok()) return Error(c, BadRequest(question.error().message, "content"));
+  if (!question.ok()) return Rejected(c, question.error(), "content");
   if (!question->has_value()) return Error(c, NotFound("no such conversation", "not_found"));
   Answer(c, **conv, **question, body);
 }
@@ -210,7 +210,7 @@ void AppService::EditMessage(Call& c) {
     return Error(c, BadRequest("only the user's own messages can be edited", "message_id"));
   }
   Result<bool> set = store_.SetMessageContent(c.user_id(), c.params[1], content);
-  if (!set.ok()) return Error(c, BadRequest(set.error().message, "content"));
+  if (!set.ok()) return Rejected(c, set.error(), "content");
   Result<std::optional<int64_t>> gone =
       store_.DeleteMessagesAfter(c.user_id(), c.params[0], (*message)->seq);
   if (!gone.ok()) return StoreFailed(c, gone.error());

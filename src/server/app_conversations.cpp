@@ -24,7 +24,7 @@ void AppService::ListConversations(Call& c) {
   Result<std::vector<store::Conversation>> list =
       q && !q->empty() ? store_.SearchConversations(c.user_id(), *q, kListLimit)
                        : store_.ListConversations(c.user_id(), kListLimit);
-  if (!list.ok()) return Error(c, BadRequest(list.error().message, "q"));
+  if (!list.ok()) return Rejected(c, list.error(), "q");
   Json data = Json::array();
   for (const store::Conversation& conv : *list) data.push_back(ConversationJson(conv));
   Reply(c, {{"data", data}});
@@ -41,7 +41,7 @@ void AppService::CreateConversation(Call& c) {
   if (f.error) return Error(c, *f.error);
   if (!assistant.empty()) conv.assistant_id = assistant;
   Result<std::optional<store::Conversation>> made = store_.CreateConversation(c.user_id(), conv);
-  if (!made.ok()) return Error(c, BadRequest(made.error().message, "title"));
+  if (!made.ok()) return Rejected(c, made.error(), "title");
   if (!made->has_value()) return Error(c, NoAssistant());
   Reply(c, ConversationJson(**made), 201);
 }
@@ -102,7 +102,7 @@ void AppService::UpdateConversation(Call& c) {
   if (!conv->has_value()) return Error(c, NoConversation());
   if (title) {
     Result<bool> renamed = store_.RenameConversation(c.user_id(), c.params[0], *title);
-    if (!renamed.ok()) return Error(c, BadRequest(renamed.error().message, "title"));
+    if (!renamed.ok()) return Rejected(c, renamed.error(), "title");
   }
   if (assistant != body.end()) {
     std::optional<std::string> id;
@@ -140,14 +140,14 @@ void AppService::ImportConversation(Call& c) {
   if (std::optional<ApiError> e = ParseConversationImport(body, parsed)) return Error(c, *e);
   Result<std::optional<store::Conversation>> made =
       store_.CreateConversation(c.user_id(), parsed.conversation);
-  if (!made.ok()) return Error(c, BadRequest(made.error().message, "conversation.title"));
+  if (!made.ok()) return Rejected(c, made.error(), "conversation.title");
   for (size_t i = 0; i < parsed.messages.size(); ++i) {
     Result<std::optional<store::Message>> m =
         store_.AppendMessage(c.user_id(), (*made)->id, parsed.messages[i]);
     if (!m.ok()) {
       // Nothing half-imported stays behind.
       (void)store_.DeleteConversation(c.user_id(), (*made)->id);
-      return Error(c, BadRequest(m.error().message, "messages[" + std::to_string(i) + "]"));
+      return Rejected(c, m.error(), "messages[" + std::to_string(i) + "]");
     }
   }
   Reply(c, ConversationJson(**made), 201);
@@ -174,7 +174,7 @@ void AppService::CreateAssistant(Call& c) {
   if (std::optional<ApiError> e = CheckChatParams(parameters, "parameters")) return Error(c, *e);
   fields.parameters = DumpJson(parameters);
   Result<store::Assistant> made = store_.CreateAssistant(c.user_id(), fields);
-  if (!made.ok()) return Error(c, BadRequest(made.error().message, "name"));
+  if (!made.ok()) return Rejected(c, made.error(), "name");
   Reply(c, AssistantJson(*made), 201);
 }
 
@@ -196,7 +196,7 @@ void AppService::UpdateAssistant(Call& c) {
     fields.parameters = DumpJson(body["parameters"]);
   }
   Result<bool> updated = store_.UpdateAssistant(c.user_id(), c.params[0], fields);
-  if (!updated.ok()) return Error(c, BadRequest(updated.error().message, "name"));
+  if (!updated.ok()) return Rejected(c, updated.error(), "name");
   if (!*updated) return Error(c, NoAssistant());
   Result<std::optional<store::Assistant>> now = store_.GetAssistant(c.user_id(), c.params[0]);
   if (!now.ok()) return StoreFailed(c, now.error());

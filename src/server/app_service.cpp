@@ -195,6 +195,11 @@ void AppService::StoreFailed(Call& c, const autan::Error& e) {
   Error(c, Internal("storage error: " + e.message));
 }
 
+void AppService::Rejected(Call& c, const autan::Error& e, const std::string& param) {
+  if (e.system) return StoreFailed(c, e);
+  Error(c, BadRequest(e.message, param));
+}
+
 bool AppService::Body(Call& c, nlohmann::ordered_json& body) {
   body = nlohmann::ordered_json::parse(c.req.body.empty() ? std::string("{}") : c.req.body, nullptr,
                                        false);

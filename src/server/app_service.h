@@ -74,6 +74,9 @@ class AppService {
   void NoContent(Call& c, std::vector<std::pair<std::string, std::string>> headers = {});
   void Error(Call& c, const ApiError& e);
   void StoreFailed(Call& c, const autan::Error& e);
+  // A refused write: 400 naming `param` when the input was wrong, else (a
+  // full disk, a read-only database) StoreFailed.
+  void Rejected(Call& c, const autan::Error& e, const std::string& param);
   // The request's JSON object, or a 400 sent (false).
   bool Body(Call& c, nlohmann::ordered_json& body);
   bool SecureCookie(const Call& c) const;

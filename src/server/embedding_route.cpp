@@ -16,6 +16,9 @@ void ApiService::Embeddings(const HttpRequest& req, const ExchangePtr& ex) {
   }
   if (std::optional<ApiError> e = CheckModel(request.model)) return SendErrorTo(ex, *e);
   EmbeddingJob job;
+  if (options_.request_timeout.count() > 0) {
+    job.deadline = std::chrono::steady_clock::now() + options_.request_timeout;
+  }
   if (request.ids_given) {
     job.inputs = std::move(request.ids);
   } else {

@@ -8,6 +8,7 @@ std::string FinishName(FinishReason r, bool stop_matched) {
   switch (r) {
     case FinishReason::kLength:
     case FinishReason::kContextFull:
+    case FinishReason::kTimedOut:
       return "length";
     case FinishReason::kEndOfGeneration:
     case FinishReason::kStopped:
@@ -56,6 +57,7 @@ std::optional<ApiError> GenerationCall::Start(const std::shared_ptr<GenerationCa
     r.sampling.seed = spec.sampling.seed + i;
     r.max_tokens = spec.max_tokens;
     r.logprobs = spec.logprobs;
+    r.deadline = spec.deadline;
     if (spec.make_processor) r.processor = spec.make_processor();
     r.on_token = [call, &c](const TokenEvent& ev) { return call->OnToken(c, ev); };
     r.on_done = [call, &c](const CompletionSummary& s) { call->OnDone(c, s); };

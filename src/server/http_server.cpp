@@ -1,7 +1,9 @@
 #include "server/http_server.h"
 
+#include <sys/resource.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <deque>
@@ -11,6 +13,7 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -35,8 +38,11 @@ struct HttpServer::Impl {
   std::optional<net::signal_set> signals;
   std::atomic<bool> stopping{false};
   std::atomic<int64_t> open_responses{0};
+  std::atomic<int64_t> connections{0};  // open Connection objects
+  std::optional<net::steady_timer> accept_retry;
 
   void Accept();
+  void Accepted(tcp::socket socket);
 };
 
 namespace {
@@ -59,10 +65,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(tcp::socket socket, HttpServer::Impl& server)
       : stream_(std::move(socket)), server_(server) {
+    server_.connections.fetch_add(1);
     beast::error_code ec;
     const auto ep = stream_.socket().remote_endpoint(ec);
     if (!ec) remote_ = ep.address().to_string();
   }
+
+  ~Connection() { server_.connections.fetch_sub(1); }
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
 
   void Start() { ReadHeader(); }
 
@@ -140,6 +151,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void OnHeader(beast::error_code ec) {
     if (ec) return ReadFailed(ec);
     const auto& req = parser_->get();
+    if (std::optional<std::string> wrong = FramingError(req)) {
+      return Refuse(ErrorResponse(BadRequest(*wrong)));
+    }
     if (const auto length = parser_->content_length();
         length && *length > server_.options.max_body) {
       return Refuse(ErrorResponse(PayloadTooLarge(server_.options.max_body)));
@@ -151,6 +165,21 @@ class Connection : public std::enable_shared_from_this<Connection> {
     http::async_read(
         stream_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code ec, size_t) { self->OnBody(ec); });
+  }
+
+  // Beast reads a body whose Transfer-Encoding does not end in chunked as
+  // empty, and what follows as the next request: a proxy in front that reads
+  // the body another way would then pass a smuggled request through. RFC 9112
+  // (6.1, 6.3) wants such framing refused and the connection closed.
+  static std::optional<std::string> FramingError(const http::request_header<>& req) {
+    const auto te = req.find(http::field::transfer_encoding);
+    if (te == req.end()) return std::nullopt;
+    const std::string_view value(te->value().data(), te->value().size());
+    if (req.version() < 11) return "Transfer-Encoding is not allowed in an HTTP/1.0 request";
+    if (!beast::iequals(te->value(), "chunked")) {
+      return "unsupported Transfer-Encoding '" + std::string(value) + "': only chunked is";
+    }
+    return std::nullopt;
   }
 
   void ReadFailed(beast::error_code ec) {
@@ -384,9 +413,45 @@ std::shared_ptr<Exchange> Connection::MakeExchange() {
 void HttpServer::Impl::Accept() {
   acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
     if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
-    if (!ec) std::make_shared<Connection>(std::move(socket), *this)->Start();
-    Accept();
+    if (!ec) {
+      Accepted(std::move(socket));
+      return Accept();
+    }
+    // Out of descriptors or memory: the pending connection stays in the
+    // backlog, so accepting again at once would spin a core until one frees.
+    accept_retry.emplace(ioc, std::chrono::milliseconds(100));
+    accept_retry->async_wait([this](beast::error_code wait_ec) {
+      if (!wait_ec && acceptor.is_open()) Accept();
+    });
   });
+}
+
+void HttpServer::Impl::Accepted(tcp::socket socket) {
+  if (connections.load() < static_cast<int64_t>(options.max_connections)) {
+    std::make_shared<Connection>(std::move(socket), *this)->Start();
+    return;
+  }
+  // Full: a short answer in the socket's buffer (never blocking), then close,
+  // so that open but silent connections cannot use up the descriptors the
+  // model, the database and the other clients need.
+  ApiError full = Unavailable("too many open connections; try again later");
+  full.retry_after_seconds = 1;
+  const HttpResponse r = ErrorResponse(full);
+  const std::string bytes = Head(r, false, false, r.body.size()) + r.body;
+  [[maybe_unused]] const ssize_t sent =
+      ::send(socket.native_handle(), bytes.data(), bytes.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+  beast::error_code ec;
+  socket.shutdown(tcp::socket::shutdown_send, ec);
+  socket.close(ec);
+}
+
+size_t DefaultMaxConnections() {
+  // Leaves 64 descriptors of the process's limit (half of a small one) to
+  // the model, the database, logs and listening sockets.
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return 4096;
+  const size_t total = static_cast<size_t>(limit.rlim_cur);
+  return std::max<size_t>(1, total - std::min<size_t>(64, total / 2));
 }
 
 HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -397,6 +462,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Create(const HttpServerOptions& 
                                                        RequestObserver observer) {
   auto impl = std::make_unique<Impl>();
   impl->options = options;
+  if (impl->options.max_connections == 0) impl->options.max_connections = DefaultMaxConnections();
   impl->handler = std::move(handler);
   impl->observer = std::move(observer);
   beast::error_code ec;

@@ -24,12 +24,18 @@ struct HttpServerOptions {
   int threads = 2;
   size_t max_body = size_t{8} << 20;
   size_t max_header = size_t{64} << 10;
+  // Connections open at once; more are answered 503 and closed. 0: the
+  // open-file limit (RLIMIT_NOFILE) less 64 (half of it below 128).
+  size_t max_connections = 0;
   std::chrono::seconds idle_timeout{120};   // waiting for a request on an open connection
   std::chrono::seconds write_timeout{120};  // a client that stops reading
 };
 
 using RequestHandler =
     std::function<void(const HttpRequest& request, const std::shared_ptr<Exchange>& exchange)>;
+// The default of HttpServerOptions::max_connections.
+size_t DefaultMaxConnections();
+
 // Called once per request when its response is complete or the client left.
 using RequestObserver = std::function<void(const AccessRecord& record)>;
 

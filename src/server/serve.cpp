@@ -99,6 +99,7 @@ Status Serve(const ServeOptions& o) {
                                  .port = o.port,
                                  .threads = o.http_threads,
                                  .max_body = o.max_body,
+                                 .max_connections = o.max_connections,
                                  .idle_timeout = std::chrono::seconds(o.idle_timeout)};
   Result<std::unique_ptr<HttpServer>> http = HttpServer::Create(
       http_options,

@@ -29,6 +29,7 @@ struct ServeOptions {
   int64_t rate_limit_tpm = 0;
   int32_t request_timeout = 600;  // seconds a generation may run; 0: no limit
   int32_t idle_timeout = 120;     // seconds to send a whole request on an open connection
+  size_t max_connections = 0;     // open at once; 0: the open-file limit less 64
   int embedding_threads = 1;      // the embeddings path's own thread pool
   std::string kv_type = "f16";
   int32_t kv_block_size = 16;

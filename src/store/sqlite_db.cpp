@@ -79,8 +79,10 @@ Db::~Db() {
 }
 
 Error Db::Failure(std::string_view what) const {
-  return Fail("%.*s: %s (%s)", static_cast<int>(what.size()), what.data(), sqlite3_errmsg(db_),
-              path_.c_str());
+  Error e = Fail("%.*s: %s (%s)", static_cast<int>(what.size()), what.data(), sqlite3_errmsg(db_),
+                 path_.c_str());
+  e.system = true;  // callers validate their input first: what SQLite refuses is I/O
+  return e;
 }
 
 Status Db::Exec(const char* sql) {
@@ -136,8 +138,10 @@ Query& Query::BindNull() { return Bound(sqlite3_bind_null(stmt_, next_)); }
 
 Result<bool> Query::Step() {
   if (bind_error_ != 0) {
-    return Fail("cannot bind value %d of a database statement: %s (%s)", next_ - 1,
-                sqlite3_errstr(bind_error_), db_->path().c_str());
+    Error e = Fail("cannot bind value %d of a database statement: %s (%s)", next_ - 1,
+                   sqlite3_errstr(bind_error_), db_->path().c_str());
+    e.system = true;
+    return e;
   }
   const int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;

@@ -20,14 +20,15 @@ def cli(*args):
 
 
 class Server:
-    def __init__(self, model, *args, env=None):
+    def __init__(self, model, *args, env=None, wrapper=()):
+        """`wrapper`: a command that runs autan (strace, for one), with its options."""
         # The web app's data goes to a directory of the test's own, never to
         # the user's ~/.local/share/autan.
         self.data_home = tempfile.TemporaryDirectory()
         env = dict(os.environ if env is None else env)
         env.setdefault("XDG_DATA_HOME", self.data_home.name)
         self.proc = subprocess.Popen(
-            [AUTAN, "serve", "-m", model, "--port", "0", "-t", "2", *args],
+            [*wrapper, AUTAN, "serve", "-m", model, "--port", "0", "-t", "2", *args],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
         self.log = []
         deadline = time.time() + 60

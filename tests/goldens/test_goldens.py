@@ -30,9 +30,10 @@ def log_softmax(x):
 
 class GoldenTest(unittest.TestCase):
     def check_model(self, entry, seed, tmp):
-        model = os.path.join(tmp, f"{entry['shape']}-{entry['type']}.gguf")
-        subprocess.run([AUTAN, "synth", "--shape", entry["shape"], "--type", entry["type"],
-                        "--seed", str(seed), model], check=True)
+        arch = entry.get("arch", "llama")
+        model = os.path.join(tmp, f"{arch}-{entry['shape']}-{entry['type']}.gguf")
+        subprocess.run([AUTAN, "synth", "--arch", arch, "--shape", entry["shape"],
+                        "--type", entry["type"], "--seed", str(seed), model], check=True)
         with open(model, "rb") as f:
             self.assertEqual(hashlib.sha256(f.read()).hexdigest(), entry["sha256"],
                              "autan synth output changed: regenerate the goldens")
@@ -62,7 +63,7 @@ class GoldenTest(unittest.TestCase):
                     err = abs(row[t["id"]] - t["logprob"])
                     worst = max(worst, err)
                     self.assertLessEqual(err, tol, f"{entry['type']} step {step} token {t['id']}")
-        print(f"{entry['shape']} {entry['type']}: worst |dlogp| {worst:.2e} (tol {tol})")
+        print(f"{arch} {entry['shape']} {entry['type']}: worst |dlogp| {worst:.2e} (tol {tol})")
 
     def test_goldens(self):
         with open(os.path.join(HERE, "llama_cpp.json")) as f:
@@ -70,7 +71,8 @@ class GoldenTest(unittest.TestCase):
         self.assertGreaterEqual(len(goldens["models"]), 4)
         with tempfile.TemporaryDirectory() as tmp:
             for entry in goldens["models"]:
-                with self.subTest(model=f"{entry['shape']}-{entry['type']}"):
+                name = f"{entry.get('arch', 'llama')}-{entry['shape']}-{entry['type']}"
+                with self.subTest(model=name):
                     self.check_model(entry, goldens["seed"], tmp)
 
 

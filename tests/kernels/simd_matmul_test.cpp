@@ -144,16 +144,18 @@ TEST(SimdMatMul, BatchAndThreadsDoNotChangeBits) {
   for (const MatMulKernels* k : SimdSets()) {
     for (DType t : kComputeTypes) {
       const size_t cols = ColsFor(t).back();
-      // 77 rows: row tiles and thread chunks both end mid-way.
-      const Problem p = MakeProblem(t, 77, cols, 9, 4242);
+      // 77 rows: row tiles and thread chunks both end mid-way. 41 activation
+      // rows: full tiles of groups, then a tail of fewer groups.
+      const Problem p = MakeProblem(t, 77, cols, 41, 4242);
       const std::vector<float> full = RunSet(*k, p, 1);
       for (int threads : {2, 3}) {
         ASSERT_EQ(
             0, std::memcmp(full.data(), RunSet(*k, p, threads).data(), full.size() * sizeof(float)))
             << k->name << " " << Name(t) << " threads " << threads;
       }
-      for (size_t batch = 1; batch < p.batch; ++batch) {
-        for (size_t first = 0; first + batch <= p.batch; first += 2) {
+      // Every number of groups a tile can take, whole and ragged.
+      for (size_t batch : {1, 2, 3, 4, 7, 8, 9, 15, 16, 17, 24, 25, 31, 33, 40}) {
+        for (size_t first : {size_t{0}, size_t{1}, p.batch - batch}) {
           const std::vector<float> part = RunSet(*k, p, 2, first, batch);
           ASSERT_EQ(0, std::memcmp(&full[first * p.rows], part.data(), part.size() * sizeof(float)))
               << k->name << " " << Name(t) << " batch " << batch << " from " << first;

@@ -76,7 +76,8 @@ def main(argv=None):
     ap.add_argument("--model", required=True)
     ap.add_argument("--tokens", required=True, help="comma-separated token ids")
     ap.add_argument("--actual", required=True, help="float32 [n_tokens][n_vocab] file")
-    ap.add_argument("--sliding-window", type=int, default=None)
+    ap.add_argument("--sliding-window", type=int, default=None,
+                    help="override llama.attention.sliding_window for every layer (0 = none)")
     ap.add_argument("--tol-rel", type=float, default=1e-4,
                     help="max |actual-ref| / std(ref) allowed")
     ap.add_argument("--min-top1", type=float, default=1.0,

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Independent float64 NumPy reference for the Llama/Mistral forward pass.
+"""Independent float64 NumPy reference for the Llama/Mistral/Mixtral forward pass.
 
 Usage:
   reference.py MODEL.gguf --tokens 1,415,2936 [--sliding-window N] [--embedding] --out F.bin
@@ -174,6 +174,17 @@ class GGUFFile:
         flat = dequantize(self.raw(name), t.ggml_type, t.n_elements)
         return flat.reshape(tuple(reversed(t.dims)) if t.dims else ())
 
+    def slice3(self, name, index):
+        """Matrix `index` along ne2 of a 3-d tensor, (ne1, ne0) float64. Slices
+        are whole rows, so each one starts on a block boundary."""
+        t = self.tensors[name]
+        if len(t.dims) != 3 or not 0 <= index < t.dims[2]:
+            raise ReferenceError("tensor %s (dims %s) has no slice %d" % (name, t.dims, index))
+        per = t.nbytes() // t.dims[2]
+        raw = self.raw(name)[index * per:(index + 1) * per]
+        rows, cols = t.dims[1], t.dims[0]
+        return dequantize(raw, t.ggml_type, rows * cols).reshape(rows, cols)
+
 
 def load_gguf(path):
     return GGUFFile(path)
@@ -339,7 +350,7 @@ def read_config(g):
         raise ReferenceError("dim %d not divisible by head_count %d" % (c.dim, c.n_heads))
     c.head_dim = c.dim // c.n_heads
     c.rope_dims = int(_meta(g, "llama.rope.dimension_count", c.head_dim))
-    c.sliding_window = int(_meta(g, "llama.attention.sliding_window", 0))
+    c.windows = _layer_windows(g, c.n_layers)
     if c.n_kv <= 0 or c.n_heads % c.n_kv:
         raise ReferenceError("head_count %d not a multiple of head_count_kv %d"
                              % (c.n_heads, c.n_kv))
@@ -352,9 +363,23 @@ def read_config(g):
         raise ReferenceError("rope scaling %r not supported" % (stype,))
     if "rope_freqs.weight" in g.tensors:
         raise ReferenceError("rope_freqs.weight (frequency factors) not supported")
-    if int(g.metadata.get("llama.expert_count", 0) or 0) > 0:
-        raise ReferenceError("mixture-of-experts models not supported")
+    c.n_expert = int(_meta(g, "llama.expert_count", 0))
+    c.n_expert_used = int(_meta(g, "llama.expert_used_count", 0)) if c.n_expert else 0
+    if c.n_expert < 0 or (c.n_expert and not 1 <= c.n_expert_used <= c.n_expert):
+        raise ReferenceError("llama.expert_used_count %d must be in [1, llama.expert_count %d]"
+                             % (c.n_expert_used, c.n_expert))
     return c
+
+
+def _layer_windows(g, n_layers):
+    """Sliding window of every layer: a u32 for all layers or a u32 array cycled
+    over them (layer i uses array[i % len]); 0 = full attention."""
+    key = "llama.attention.sliding_window"
+    value = g.metadata.get(key, 0)
+    cycle = value if isinstance(value, list) else [value]
+    if not cycle or any(isinstance(w, bool) or not isinstance(w, int) or w < 0 for w in cycle):
+        raise ReferenceError("bad %s %r (want a u32 or a non-empty u32 array)" % (key, value))
+    return [int(cycle[i % len(cycle)]) for i in range(n_layers)]
 
 
 def _weight(g, name, shape):
@@ -411,6 +436,63 @@ def attention(q, k, v, window):
     return out.reshape(n, n_heads * hd)
 
 
+def silu(x):
+    with np.errstate(over="ignore"):          # exp(-x) = inf gives the right -0
+        return x / (1.0 + np.exp(-x))
+
+
+def route(logits, k):
+    """Top-k experts of each token and their weights, softmax over those k logits
+    only (equal to Mixtral's softmax over all experts renormalized over the
+    chosen ones). Ties go to the lower expert index. logits: (n, E) ->
+    (experts (n, k), weights (n, k))."""
+    experts = np.argsort(-logits, axis=-1, kind="stable")[:, :k]
+    top = np.take_along_axis(logits, experts, axis=-1)
+    w = np.exp(top - top.max(axis=-1, keepdims=True))
+    return experts, w / w.sum(axis=-1, keepdims=True)
+
+
+def moe_ffn(m, gate_inp, expert, k):
+    """Sparse mixture-of-experts SwiGLU. m: (n, dim) ffn-normed states;
+    gate_inp: (E, dim) router; expert(e) -> (wg (ffn, dim), wu (ffn, dim),
+    wd (dim, ffn)). Returns (n, dim)."""
+    experts, weights = route(m @ gate_inp.T, k)
+    out = np.zeros_like(m)
+    for e in np.unique(experts):
+        rows, slot = np.nonzero(experts == e)      # a token picks an expert at most once
+        wg, wu, wd = expert(int(e))
+        a = m[rows]
+        out[rows] += weights[rows, slot][:, None] * ((silu(a @ wg.T) * (a @ wu.T)) @ wd.T)
+    return out
+
+
+def _expert_tensors(g, p, c):
+    """Validated shapes of a layer's expert tensors and a loader of expert e.
+    Experts are dequantized one at a time, only when some token picks them."""
+    want = {"ffn_gate_exps.weight": [c.dim, c.ffn, c.n_expert],
+            "ffn_up_exps.weight": [c.dim, c.ffn, c.n_expert],
+            "ffn_down_exps.weight": [c.ffn, c.dim, c.n_expert]}
+    for suffix, dims in want.items():
+        name = p + suffix
+        if name not in g.tensors:
+            raise ReferenceError("missing tensor %s" % name)
+        if g.tensors[name].dims != dims:
+            raise ReferenceError("tensor %s has dims %s, want %s (ggml order)"
+                                 % (name, g.tensors[name].dims, dims))
+    return lambda e: tuple(g.slice3(p + s, e) for s in want)
+
+
+def _ffn(g, p, c, m):
+    """Feed-forward block on the ffn-normed states m: dense SwiGLU or MoE."""
+    if c.n_expert:
+        gate_inp = _weight(g, p + "ffn_gate_inp.weight", (c.n_expert, c.dim))
+        return moe_ffn(m, gate_inp, _expert_tensors(g, p, c), c.n_expert_used)
+    wg = _weight(g, p + "ffn_gate.weight", (c.ffn, c.dim))
+    wu = _weight(g, p + "ffn_up.weight", (c.ffn, c.dim))
+    wd = _weight(g, p + "ffn_down.weight", (c.dim, c.ffn))
+    return (silu(m @ wg.T) * (m @ wu.T)) @ wd.T
+
+
 def _bias(g, name, size):
     if name not in g.tensors:
         return 0.0
@@ -438,7 +520,7 @@ def embedding(g, tokens, sliding_window=None):
 def _final_states(g, tokens, sliding_window):
     """(rmsnorm(x) * output_norm for every token, the output matrix)."""
     c = read_config(g)
-    window = c.sliding_window if sliding_window is None else int(sliding_window)
+    windows = c.windows if sliding_window is None else [int(sliding_window)] * c.n_layers
     if "token_embd.weight" not in g.tensors:
         raise ReferenceError("missing tensor token_embd.weight")
     emb_dims = g.tensors["token_embd.weight"].dims
@@ -469,17 +551,11 @@ def _final_states(g, tokens, sliding_window):
         v = (h_in @ wv.T + _bias(g, p + "attn_v.bias", kv_dim)).reshape(n, c.n_kv, c.head_dim)
         q = rope(q, pos, c.rope_dims, c.freq_base)
         k = rope(k, pos, c.rope_dims, c.freq_base)
-        a = attention(q, k, v, window)
+        a = attention(q, k, v, windows[i])
         h = x + a @ wo.T + _bias(g, p + "attn_output.bias", c.dim)
 
         ffn_norm = _weight(g, p + "ffn_norm.weight", (c.dim,))
-        wg = _weight(g, p + "ffn_gate.weight", (c.ffn, c.dim))
-        wu = _weight(g, p + "ffn_up.weight", (c.ffn, c.dim))
-        wd = _weight(g, p + "ffn_down.weight", (c.dim, c.ffn))
-        m = rmsnorm(h, c.eps) * ffn_norm
-        gate = m @ wg.T
-        silu = gate / (1.0 + np.exp(-gate))
-        x = h + (silu * (m @ wu.T)) @ wd.T
+        x = h + _ffn(g, p, c, rmsnorm(h, c.eps) * ffn_norm)
 
     out_norm = _weight(g, "output_norm.weight", (c.dim,))
     if "output.weight" in g.tensors:
@@ -512,7 +588,7 @@ def main(argv=None):
     ap.add_argument("model")
     ap.add_argument("--tokens", required=True, help="comma-separated token ids")
     ap.add_argument("--sliding-window", type=int, default=None,
-                    help="override llama.attention.sliding_window (0 = none)")
+                    help="override llama.attention.sliding_window for every layer (0 = none)")
     ap.add_argument("--out", required=True, help="output file: float32 [n_tokens][n_vocab]")
     ap.add_argument("--embedding", action="store_true",
                     help="write the embedding instead: float32 [dim]")

@@ -8,6 +8,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import types
 
 import numpy as np
 
@@ -370,8 +371,10 @@ def test_vocab_file():
 # ---------------------------------------------------------------- tiny models
 
 def build_model(path, rng, dim, n_heads, n_kv, ffn, vocab, n_layers, types, tied,
-                rope_dims=None, freq_base=None, window=None):
-    """Writes a llama GGUF; returns the independently decoded weights."""
+                rope_dims=None, freq_base=None, window=None, experts=None, router_scale=3.0):
+    """Writes a llama GGUF; returns the independently decoded weights.
+    window: a u32 or a list written as a u32 array; experts: (E, K) for a
+    mixture-of-experts feed-forward (router f32 unless types has "inp")."""
     kvs = [("general.architecture", 8, "llama"),
            ("llama.embedding_length", 4, dim), ("llama.block_count", 4, n_layers),
            ("llama.feed_forward_length", 4, ffn), ("llama.attention.head_count", 4, n_heads),
@@ -381,8 +384,12 @@ def build_model(path, rng, dim, n_heads, n_kv, ffn, vocab, n_layers, types, tied
         kvs.append(("llama.rope.dimension_count", 4, rope_dims))
     if freq_base is not None:
         kvs.append(("llama.rope.freq_base", 6, freq_base))
-    if window is not None:
+    if isinstance(window, list):
+        kvs.append(("llama.attention.sliding_window", 9, (4, window)))
+    elif window is not None:
         kvs.append(("llama.attention.sliding_window", 4, window))
+    if experts is not None:
+        kvs += [("llama.expert_count", 4, experts[0]), ("llama.expert_used_count", 4, experts[1])]
     hd = dim // n_heads
     W, tensors = {}, []
 
@@ -403,9 +410,17 @@ def build_model(path, rng, dim, n_heads, n_kv, ffn, vocab, n_layers, types, tied
         add(p + "attn_v.weight", [dim, n_kv * hd], types["v"], 1.0 / math.sqrt(dim))
         add(p + "attn_output.weight", [dim, dim], types["o"], 1.0 / math.sqrt(dim))
         add(p + "ffn_norm.weight", [dim], 0, 1.0)
-        add(p + "ffn_gate.weight", [dim, ffn], types["gate"], 1.0 / math.sqrt(dim))
-        add(p + "ffn_up.weight", [dim, ffn], types["up"], 1.0 / math.sqrt(dim))
-        add(p + "ffn_down.weight", [ffn, dim], types["down"], 1.0 / math.sqrt(ffn))
+        if experts is None:
+            add(p + "ffn_gate.weight", [dim, ffn], types["gate"], 1.0 / math.sqrt(dim))
+            add(p + "ffn_up.weight", [dim, ffn], types["up"], 1.0 / math.sqrt(dim))
+            add(p + "ffn_down.weight", [ffn, dim], types["down"], 1.0 / math.sqrt(ffn))
+            continue
+        n_exp = experts[0]
+        add(p + "ffn_gate_inp.weight", [dim, n_exp], types.get("inp", 0),
+            router_scale / math.sqrt(dim))
+        add(p + "ffn_gate_exps.weight", [dim, ffn, n_exp], types["gate"], 1.0 / math.sqrt(dim))
+        add(p + "ffn_up_exps.weight", [dim, ffn, n_exp], types["up"], 1.0 / math.sqrt(dim))
+        add(p + "ffn_down_exps.weight", [ffn, dim, n_exp], types["down"], 1.0 / math.sqrt(ffn))
     add("output_norm.weight", [dim], 0, 1.0)
     if not tied:
         add("output.weight", [dim, vocab], types["out"], 1.0 / math.sqrt(dim))
@@ -414,8 +429,27 @@ def build_model(path, rng, dim, n_heads, n_kv, ffn, vocab, n_layers, types, tied
     return W
 
 
-def naive_forward(W, tokens, dim, n_heads, n_kv, n_layers, rope_dims, base, window, eps=1e-5):
-    """Token-at-a-time with an explicit KV cache, scalar RoPE and softmax."""
+def naive_moe(W, p, m, k, routes):
+    """One token through the experts, routing done with Python's sort; the
+    chosen experts are appended to routes."""
+    logits = W[p + "ffn_gate_inp.weight"] @ m
+    chosen = sorted(range(logits.size), key=lambda e: (-logits[e], e))[:k]
+    routes.append(tuple(sorted(chosen)))
+    z = [math.exp(logits[e] - logits[chosen[0]]) for e in chosen]
+    y = np.zeros(m.size)
+    for e, ze in zip(chosen, z):
+        gt = W[p + "ffn_gate_exps.weight"][e] @ m
+        up = W[p + "ffn_up_exps.weight"][e] @ m
+        with np.errstate(over="ignore"):      # random quantized weights saturate SiLU
+            act = gt / (1 + np.exp(-gt)) * up
+        y += ze / sum(z) * (W[p + "ffn_down_exps.weight"][e] @ act)
+    return y
+
+
+def naive_forward(W, tokens, dim, n_heads, n_kv, n_layers, rope_dims, base, window, eps=1e-5,
+                  moe_k=0, routes=None):
+    """Token-at-a-time with an explicit KV cache, scalar RoPE and softmax.
+    window: one for every layer or a list per layer; moe_k: experts per token."""
     hd = dim // n_heads
     rope_dims = rope_dims or hd
     eps = float(np.float32(eps))
@@ -447,7 +481,8 @@ def naive_forward(W, tokens, dim, n_heads, n_kv, n_layers, rope_dims, base, wind
             ks.append([rot(k[h * hd:(h + 1) * hd], pos) for h in range(n_kv)])
             vs.append([v[h * hd:(h + 1) * hd] for h in range(n_kv)])
             att = np.zeros(dim)
-            lo = max(0, pos - window + 1) if window else 0
+            win = window[li] if isinstance(window, list) else window
+            lo = max(0, pos - win + 1) if win else 0
             for h in range(n_heads):
                 kvh = h // (n_heads // n_kv)
                 qh = rot(q[h * hd:(h + 1) * hd], pos)
@@ -459,6 +494,9 @@ def naive_forward(W, tokens, dim, n_heads, n_kv, n_layers, rope_dims, base, wind
                     att[h * hd:(h + 1) * hd] += w / tot * vs[j][kvh]
             x = x + W[p + "attn_output.weight"] @ att
             m = norm(x, W[p + "ffn_norm.weight"])
+            if moe_k:
+                x = x + naive_moe(W, p, m, moe_k, [] if routes is None else routes)
+                continue
             gt = W[p + "ffn_gate.weight"] @ m
             up = W[p + "ffn_up.weight"] @ m
             x = x + W[p + "ffn_down.weight"] @ (gt / (1 + np.exp(-gt)) * up)
@@ -514,6 +552,156 @@ def test_forward(tmp, rng):
     check(close(got, naive_forward(W, tokens[:4], 256, 4, 4, 1, None, 10000.0, 0)),
           "f16 tied embedding forward vs naive")
     return os.path.join(tmp, "f32.gguf")
+
+
+def test_moe_hand():
+    """Routing and mixing on hand-built experts whose outputs are known."""
+    # Four experts with one hidden unit each. Expert e's gate reads x[0], its up
+    # reads x[1] and its down writes only output coordinate e, so the output
+    # shows which experts ran and with what weight. The router reads x[2] only,
+    # so a token with x[2] = -1 sees the logits negated.
+    g, u, c = [0.5, -1.0, 2.0, 1.5], [1.0, 2.0, -0.5, 3.0], [1.0, 10.0, 100.0, 1000.0]
+
+    def expert(e):
+        wg, wu, wd = np.zeros((1, 4)), np.zeros((1, 4)), np.zeros((4, 1))
+        wg[0, 0], wu[0, 1], wd[e, 0] = g[e], u[e], c[e]
+        return wg, wu, wd
+
+    def silu(v):
+        return v / (1.0 + math.exp(-v))
+
+    def want(x, chosen_logits):
+        """chosen_logits: {expert: logit} of the experts that must run."""
+        z = {e: math.exp(lg) for e, lg in chosen_logits.items()}
+        return [z[e] / sum(z.values()) * c[e] * silu(g[e] * x[0]) * u[e] * x[1]
+                if e in z else 0.0 for e in range(4)]
+
+    x = np.array([[1.0, 2.0, 1.0, 0.0], [0.5, -1.0, -1.0, 0.0]])
+    cases = [  # logits, k, the experts that must run for token 0 and token 1, sorted
+        ([0.5, 2.0, 1.0, -1.0], 2, (1, 2), (0, 3)),
+        ([0.5, 2.0, 1.0, -1.0], 1, (1,), (3,)),
+        ([0.5, 2.0, 1.0, -1.0], 4, (0, 1, 2, 3), (0, 1, 2, 3)),
+        ([1.0, 3.0, 3.0, 3.0], 2, (1, 2), (0, 1)),          # ties: lower index first
+        ([3.0, 3.0, 0.0, 3.0], 1, (0,), (2,)),
+        ([0.0, 0.0, 0.0, 0.0], 3, (0, 1, 2), (0, 1, 2)),
+    ]
+    for logits, k, run0, run1 in cases:
+        router = np.zeros((4, 4))
+        router[:, 2] = logits
+        got = R.moe_ffn(x, router, expert, k)
+        want0 = want(x[0], {e: logits[e] for e in run0})
+        want1 = want(x[1], {e: -logits[e] for e in run1})
+        check(np.allclose(got, np.array([want0, want1]), rtol=1e-13, atol=0),
+              "MoE k=%d logits %s: got %s" % (k, logits, got.tolist()))
+        experts, _ = R.route(x @ router.T, k)
+        check([sorted(r) for r in experts.tolist()] == [list(run0), list(run1)],
+              "route k=%d logits %s picks %s" % (k, logits, experts.tolist()))
+    # Softmax over the chosen logits only: two experts at logits 2 and 1 weigh
+    # e/(e+1) and 1/(e+1) whatever the others' logits are.
+    experts, w = R.route(np.array([[2.0, -50.0, 1.0, 0.9]]), 2)
+    want = [[math.e / (math.e + 1), 1 / (math.e + 1)]]
+    check(experts.tolist() == [[0, 2]] and np.allclose(w, want, rtol=1e-14, atol=0),
+          "route weights are a softmax over the top k: %s" % w.tolist())
+
+
+def moe_as_dense(W, n_layers, mix):
+    """Dense weights equal to a fixed mix {expert: weight} of W's experts: their
+    hidden units side by side, each down projection scaled by its weight."""
+    D = dict(W)
+    for i in range(n_layers):
+        p = "blk.%d." % i
+        es = sorted(mix)
+        D[p + "ffn_gate.weight"] = np.concatenate([W[p + "ffn_gate_exps.weight"][e] for e in es])
+        D[p + "ffn_up.weight"] = np.concatenate([W[p + "ffn_up_exps.weight"][e] for e in es])
+        D[p + "ffn_down.weight"] = np.concatenate(
+            [mix[e] * W[p + "ffn_down_exps.weight"][e] for e in es], axis=1)
+    return D
+
+
+def test_moe_forward(tmp):
+    f32 = dict(embd=0, q=0, k=0, v=0, o=0, gate=0, up=0, down=0, out=0)
+    tokens = [1, 7, 3, 3, 39, 0, 11, 5, 9]
+    path = os.path.join(tmp, "moe.gguf")
+    for n_exp, k in ((4, 2), (4, 1), (4, 4)):
+        W = build_model(path, np.random.default_rng(5), 64, 4, 2, 32, 50, 2, f32, tied=False,
+                        experts=(n_exp, k))
+        routes = []
+        check(close(R.forward(R.load_gguf(path), tokens),
+                    naive_forward(W, tokens, 64, 4, 2, 2, None, 10000.0, 0, moe_k=k,
+                                  routes=routes)),
+              "MoE E=%d K=%d forward vs naive" % (n_exp, k))
+        # Tokens must take different routes for the check to mean much.
+        check(k == n_exp or len(set(routes)) > 2, "E=%d K=%d routes %s" % (n_exp, k, set(routes)))
+
+    # A zero router ties every expert: K = 1 is expert 0 alone, K = 2 of 3 is
+    # experts 0 and 1 at half weight each; both are dense models.
+    for n_exp, k, mix in ((2, 1, {0: 1.0}), (2, 2, {0: 0.5, 1: 0.5}), (3, 2, {0: 0.5, 1: 0.5})):
+        W = build_model(path, np.random.default_rng(6), 32, 2, 1, 16, 40, 2, f32, tied=True,
+                        experts=(n_exp, k), router_scale=0.0)
+        dense = moe_as_dense(W, 2, mix)
+        check(close(R.forward(R.load_gguf(path), tokens),
+                    naive_forward(dense, tokens, 32, 2, 1, 2, None, 10000.0, 0)),
+              "tied zero router E=%d K=%d equals dense mix %s" % (n_exp, k, mix))
+
+    # Quantized experts, f16 router, per-layer windows from the file.
+    qt = dict(embd=8, q=12, k=13, v=14, o=2, gate=12, up=8, down=14, out=30, inp=1)
+    path = os.path.join(tmp, "moe_quant.gguf")
+    W = build_model(path, np.random.default_rng(7), 256, 4, 1, 256, 40, 2, qt, tied=False,
+                    experts=(3, 2), window=[2, 0])
+    check(close(R.forward(R.load_gguf(path), tokens[:5]),
+                naive_forward(W, tokens[:5], 256, 4, 1, 2, None, 10000.0, [2, 0], moe_k=2)),
+          "quantized MoE forward vs naive")
+
+    # Refused: K out of range, expert metadata without expert tensors.
+    for n_exp, k in ((2, 3), (2, 0)):
+        build_model(path, np.random.default_rng(8), 32, 2, 2, 16, 40, 1, f32, tied=True,
+                    experts=(n_exp, k))
+        try:
+            R.forward(R.load_gguf(path), [1])
+            check(False, "E=%d K=%d accepted" % (n_exp, k))
+        except R.ReferenceError as e:
+            check("expert_used_count" in str(e), "E=%d K=%d message: %s" % (n_exp, k, e))
+    build_model(path, np.random.default_rng(8), 32, 2, 2, 16, 40, 1, f32, tied=True)
+    g = R.load_gguf(path)
+    g.metadata["llama.expert_count"], g.metadata["llama.expert_used_count"] = 2, 1
+    try:
+        R.forward(g, [1])
+        check(False, "MoE metadata without expert tensors accepted")
+    except R.ReferenceError as e:
+        check("blk.0.ffn_gate_inp.weight" in str(e), "missing router message: %s" % e)
+
+
+def test_window_cycle(tmp):
+    def windows(value, n):
+        return R._layer_windows(types.SimpleNamespace(metadata=value), n)
+
+    key = "llama.attention.sliding_window"
+    check(windows({}, 3) == [0, 0, 0], "no window key: full attention")
+    check(windows({key: 5}, 3) == [5, 5, 5], "u32 window applies to every layer")
+    check(windows({key: [2, 0, 5]}, 7) == [2, 0, 5, 2, 0, 5, 2], "window array cycles")
+    check(windows({key: [4, 0, 0, 0, 9]}, 2) == [4, 0], "array longer than the layers")
+    for bad in ([], [3, -1], 1.5, "4", [[2]]):
+        try:
+            windows({key: bad}, 2)
+            check(False, "window %r accepted" % (bad,))
+        except R.ReferenceError:
+            pass
+
+    f32 = dict(embd=0, q=0, k=0, v=0, o=0, gate=0, up=0, down=0, out=0)
+    tokens = [1, 7, 3, 3, 39, 0, 11, 5, 9]
+    path = os.path.join(tmp, "swa.gguf")
+    W = build_model(path, np.random.default_rng(9), 32, 2, 1, 48, 40, 4, f32, tied=False,
+                    window=[2, 0, 5])
+    g = R.load_gguf(path)
+    got = R.forward(g, tokens)
+    args = (tokens, 32, 2, 1, 4, None, 10000.0)
+    check(close(got, naive_forward(W, *args, [2, 0, 5, 2])), "cycled windows vs naive")
+    check(not np.allclose(got, naive_forward(W, *args, [2, 0, 5, 0])),
+          "the fourth layer takes the first window")
+    check(close(R.forward(g, tokens, sliding_window=3), naive_forward(W, *args, 3)),
+          "--sliding-window overrides every layer")
+    check(close(R.forward(g, tokens, sliding_window=0), naive_forward(W, *args, 0)),
+          "--sliding-window 0 gives full attention everywhere")
 
 
 def test_cli(tmp, model):
@@ -580,6 +768,9 @@ def main():
         test_vocab_file()
         model = test_forward(tmp, rng)
         test_cli(tmp, model)
+        test_moe_hand()
+        test_moe_forward(tmp)
+        test_window_cycle(tmp)
     if FAILURES:
         print("%d check(s) failed" % len(FAILURES))
         return 1

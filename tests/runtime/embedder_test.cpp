@@ -102,6 +102,18 @@ TEST(Embedder, RefusesBadInputsAndCancels) {
   if (!out.ok()) {  // unless it was already done
     EXPECT_EQ(out.error().message, "cancelled");
   }
+
+  // A job whose deadline passed (say while it waited) fails without running.
+  auto late = std::make_shared<std::promise<Embeddings>>();
+  std::future<Embeddings> late_result = late->get_future();
+  ASSERT_TRUE((*e)->Submit({.inputs = many,
+                            .on_done = [late](Embeddings r) { late->set_value(std::move(r)); },
+                            .deadline = std::chrono::steady_clock::now()})
+                  .ok());
+  Embeddings timed_out = late_result.get();
+  ASSERT_FALSE(timed_out.ok());
+  EXPECT_EQ(timed_out.error().message, "the request ran past the server's time limit");
+
   (*e)->Drain();
   EXPECT_EQ((*e)->Submit({{{1}}, [](Embeddings) {}}).refusal, Embedder::Refusal::kShuttingDown);
 }

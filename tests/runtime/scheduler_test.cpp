@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <future>
+#include <thread>
 
 #include "runtime/session.h"
 #include "test_models.h"
@@ -135,6 +136,50 @@ TEST(Scheduler, CancellationEndsARequestAndFreesItsSlot) {
   EXPECT_LT(cancelled.summary.completion_tokens, 120);
   Outcome next = waiting.get();  // the slot was given to the waiting request
   EXPECT_EQ(next.tokens.size(), 3u);
+}
+
+// A deadline ends a request waiting for a slot without running it, and one
+// running at the next step.
+TEST(Scheduler, DeadlinesEndQueuedAndRunningRequests) {
+  auto model = LoadSynthModel({.shape = "tiny", .type = "q8_0", .seed = 3});
+  auto s = Scheduler::Create(model, Options(1));
+  ASSERT_TRUE(s.ok());
+  const auto now = std::chrono::steady_clock::now();
+  // A slow client: each token takes 10 ms, so 400 ms end it well before the
+  // context (128 positions) does.
+  GenerationRequest running = Greedy(kPrompts[1], 100000);
+  running.deadline = now + std::chrono::milliseconds(400);
+  auto slow = std::make_shared<Outcome>();
+  std::promise<Outcome> slow_done;
+  std::future<Outcome> first = slow_done.get_future();
+  running.on_token = [slow](const TokenEvent& ev) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    slow->tokens.push_back(ev.token);
+    return true;
+  };
+  running.on_done = [slow, &slow_done](const CompletionSummary& summary) {
+    slow->summary = summary;
+    slow_done.set_value(*slow);
+  };
+  ASSERT_TRUE((*s)->Submit(std::move(running)).ok());
+  GenerationRequest queued = Greedy(kPrompts[2], 3);
+  queued.deadline = now + std::chrono::milliseconds(100);
+  std::future<Outcome> second = Start(**s, std::move(queued));
+
+  Outcome waited = second.get();
+  EXPECT_EQ(waited.summary.finish, FinishReason::kTimedOut);
+  EXPECT_TRUE(waited.tokens.empty());
+  EXPECT_GE(std::chrono::steady_clock::now(), now + std::chrono::milliseconds(100));
+  // The running request was not disturbed by the queued one's end.
+  EXPECT_NE(first.wait_for(std::chrono::seconds(0)), std::future_status::ready);
+
+  Outcome ran = first.get();
+  EXPECT_EQ(ran.summary.finish, FinishReason::kTimedOut);
+  EXPECT_GT(ran.summary.completion_tokens, 0);
+  EXPECT_EQ(ran.tokens.size(), static_cast<size_t>(ran.summary.completion_tokens));
+  EXPECT_GE(std::chrono::steady_clock::now(), now + std::chrono::milliseconds(400));
+  // The slot is free again: a new request runs to its end.
+  EXPECT_EQ(Start(**s, Greedy(kPrompts[3], 4)).get().tokens.size(), 4u);
 }
 
 TEST(Scheduler, StopsAtContextEndAndRefusesBadRequests) {

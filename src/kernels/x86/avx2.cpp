@@ -16,6 +16,12 @@ struct Isa {
   static constexpr size_t kLegacyTileGroups = 2;
   static constexpr size_t kKTileRows = 2;
   static constexpr size_t kKTileGroups = 2;
+  // 512-bit products in the matrix-matrix tiles.
+  static constexpr bool kWideLegacy = false;
+  static constexpr bool kWideK = false;
+  // Taller tiles when the batch has fewer groups than a full tile.
+  static constexpr size_t LegacyFewGroupRows(size_t) { return kLegacyTileRows; }
+  static constexpr size_t KFewGroupRows(size_t) { return kKTileRows; }
   static constexpr size_t kFloatTileRows = 2;
   static constexpr size_t kFloatTileCols = 2;
 

@@ -1,6 +1,9 @@
 // Kernels for AVX-512 F/BW/VL/VNNI CPUs (Zen 4, Ice Lake and later): the
 // 256-bit EVEX forms, which run at full rate on Zen 4's 256-bit datapaths,
 // with 32 vector registers and vpdpbusd. Built with those flags only.
+// GCC 12's 512-bit intrinsics start some results from _mm512_undefined and
+// then warn about it.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include "kernels/x86/common_inl.h"
 #include "kernels/x86/float_inl.h"
 #include "kernels/x86/kernels.h"
@@ -16,6 +19,12 @@ struct Isa {
   static constexpr size_t kLegacyTileGroups = 4;
   static constexpr size_t kKTileRows = 3;
   static constexpr size_t kKTileGroups = 4;
+  // 512-bit products in the matrix-matrix tiles.
+  static constexpr bool kWideLegacy = true;
+  static constexpr bool kWideK = true;
+  // Taller tiles when the batch has fewer groups than a full tile.
+  static constexpr size_t LegacyFewGroupRows(size_t g) { return g == 1 ? 8 : g == 2 ? 4 : 3; }
+  static constexpr size_t KFewGroupRows(size_t) { return 4; }  // BlockScales4's limit
   static constexpr size_t kFloatTileRows = 4;
   static constexpr size_t kFloatTileCols = 2;
 

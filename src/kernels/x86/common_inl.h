@@ -172,6 +172,23 @@ constexpr size_t kGroupChunkBytes = 384 * 1024;
 
 // K::Gemv(a, r0, nr) computes up to 8 weight rows for a single activation
 // row; K::Tile<R, G> up to R weight rows against G groups.
+// Batches of fewer groups than a full tile (a few streams decoding
+// together): taller tiles, so that enough independent accumulators hide the
+// latency of the dot-product instructions.
+template <class K, size_t G>
+void FewGroups(const GemmArgs& a, size_t ng) {
+  if constexpr (G > 0) {
+    if (ng < G) {
+      FewGroups<K, G - 1>(a, ng);
+      return;
+    }
+    constexpr size_t R = K::FewGroupRows(G);
+    for (size_t r0 = a.row_begin; r0 < a.row_end; r0 += R) {
+      K::template Tile<R, G>(a, r0, Min(R, a.row_end - r0), 0);
+    }
+  }
+}
+
 template <class K>
 void GroupGemm(const GemmArgs& a) {
   if (a.batch == 1) {
@@ -180,6 +197,11 @@ void GroupGemm(const GemmArgs& a) {
     return;
   }
   const size_t groups = (a.batch + 7) / 8;
+  if (groups < K::kGroups) {
+    WarmUp(a.w + a.row_begin * a.w_stride, (a.row_end - a.row_begin) * a.w_stride);
+    FewGroups<K, K::kGroups - 1>(a, groups);
+    return;
+  }
   const size_t group_bytes = a.cols / 32 * sizeof(PackedQ8Group);
   const size_t chunk =
       group_bytes * groups <= kGroupChunkBytes

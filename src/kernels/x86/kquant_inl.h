@@ -343,16 +343,134 @@ struct KQuantGemm {
   }
 };
 
+// AVX-512 form of KQuantGemm: as in LegacyGemmWide, each 512-bit product
+// takes two weight quads (activation lanes 2c and 2c + 1 hold quads k and
+// k + 1 of row c); the integer sums stay in lane pairs through the scaling,
+// exact, and each pair is added once per super-block.
+template <class Isa, class F>
+struct KQuantGemmWide {
+  template <size_t R, size_t G>
+  static void Tile(const GemmArgs& a, size_t r0, size_t nr, size_t g0) {
+    static_assert(R <= 4, "BlockScales4 reads four rows");
+    const size_t nb = a.cols / kQK_K;
+    const uint8_t* w[R];
+    for (size_t r = 0; r < R; ++r) w[r] = a.w + (r0 + Min(r, nr - 1)) * a.w_stride;
+    const PackedQ8Group* xg[G];
+    for (size_t g = 0; g < G; ++g) {
+      xg[g] = reinterpret_cast<const PackedQ8Group*>(a.x) + (g0 + g) * (a.cols / kQK);
+    }
+    __m256 acc[R][G];
+    for (size_t r = 0; r < R; ++r) {
+      for (size_t g = 0; g < G; ++g) acc[r][g] = _mm256_setzero_ps();
+    }
+    ExpandedK e[R];
+    const __m512i pair_lanes =
+        _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    const uint8_t* ahead = a.w + r0 * a.w_stride + kGemmPrefetchAhead;
+    for (size_t i = 0, off = 0; i < nb; ++i, off += F::kBytes) {
+      PrefetchStep<R * F::kBytes, _MM_HINT_T1>(ahead);
+      ahead += R * F::kBytes;
+      for (size_t r = 0; r < R; ++r) {
+        F::Prepare(w[r] + off, e[r]);
+        for (int k = 0; k < 4; ++k) {
+          __m256i q0;
+          __m256i q1;
+          F::Chunks(w[r] + off, k, q0, q1);
+          Store256(e[r].q + 64 * k, q0);
+          Store256(e[r].q + 64 * k + 32, q1);
+        }
+      }
+      __m512i isum[R][G];
+      for (size_t r = 0; r < R; ++r) {
+        for (size_t g = 0; g < G; ++g) isum[r][g] = _mm512_setzero_si512();
+      }
+      for (size_t j = 0; j < 8; ++j) {
+        const size_t bi = 8 * i + j;
+        // Q6_K scales each 16 values (4 quads), the others each 32.
+        constexpr size_t kSpan = F::kSixBit ? 4 : 8;
+        for (size_t k0 = 0; k0 < 8; k0 += kSpan) {
+          __m512i t[R][G];
+          for (size_t r = 0; r < R; ++r) {
+            for (size_t g = 0; g < G; ++g) t[r][g] = _mm512_setzero_si512();
+          }
+          for (size_t k = k0; k < k0 + kSpan; k += 2) {
+            __m512i xv[G];
+            for (size_t g = 0; g < G; ++g) {
+              xv[g] = _mm512_permutex2var_epi32(
+                  _mm512_zextsi256_si512(LoadAligned256(xg[g][bi].qs[k])), pair_lanes,
+                  _mm512_zextsi256_si512(LoadAligned256(xg[g][bi].qs[k + 1])));
+            }
+            for (size_t r = 0; r < R; ++r) {
+              uint64_t quads;
+              std::memcpy(&quads, e[r].q + 32 * j + 4 * k, sizeof(quads));
+              const __m512i wb = _mm512_set1_epi64(static_cast<long long>(quads));
+              for (size_t g = 0; g < G; ++g) t[r][g] = _mm512_dpbusd_epi32(t[r][g], wb, xv[g]);
+            }
+          }
+          for (size_t g = 0; g < G; ++g) {
+            __m512i offset = _mm512_setzero_si512();
+            if constexpr (F::kSixBit) {
+              // Quants are stored + 32: 32 times the half's activation sum.
+              const __m256i lo = LoadAligned256(xg[g][bi].sum_lo);
+              const __m256i half =
+                  k0 == 0 ? lo : _mm256_sub_epi32(LoadAligned256(xg[g][bi].sum), lo);
+              offset = _mm512_cvtepu32_epi64(_mm256_slli_epi32(half, 5));
+            }
+            for (size_t r = 0; r < R; ++r) {
+              const int sc = F::kSixBit ? e[r].correction[2 * j + k0 / 4]
+                                        : static_cast<int16_t>(e[r].scale_pair[j]);
+              isum[r][g] = _mm512_add_epi32(
+                  isum[r][g],
+                  _mm512_mullo_epi32(_mm512_sub_epi32(t[r][g], offset), _mm512_set1_epi32(sc)));
+            }
+          }
+        }
+      }
+      const uint8_t* b[4];
+      for (size_t r = 0; r < 4; ++r) b[r] = w[Min(r, R - 1)] + off;
+      alignas(32) float scales[8];  // d, dmin of each row
+      _mm256_store_ps(scales, BlockScales4<F>(b));
+      for (size_t g = 0; g < G; ++g) {
+        const __m256 dx = _mm256_load_ps(xg[g][8 * i].d);
+        for (size_t r = 0; r < R; ++r) {
+          const __m256i pair_sum = _mm512_cvtepi64_epi32(
+              _mm512_add_epi32(isum[r][g], _mm512_srli_epi64(isum[r][g], 32)));
+          const __m256 p = _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(scales[2 * r]), dx),
+                                         _mm256_cvtepi32_ps(pair_sum));
+          acc[r][g] = _mm256_add_ps(acc[r][g], p);
+          if constexpr (!F::kSixBit) {
+            __m256i imin = _mm256_setzero_si256();
+            for (size_t j = 0; j < 8; ++j) {
+              imin = _mm256_add_epi32(
+                  imin, _mm256_mullo_epi32(LoadAligned256(xg[g][8 * i + j].sum),
+                                           _mm256_set1_epi32(e[r].correction[2 * j])));
+            }
+            const __m256 pm = _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(scales[2 * r + 1]), dx),
+                                            _mm256_cvtepi32_ps(imin));
+            acc[r][g] = _mm256_sub_ps(acc[r][g], pm);
+          }
+        }
+      }
+    }
+    StoreGroupTile<R, G>(a, r0, nr, g0, acc);
+  }
+};
+
 template <class Isa, class F>
 struct KQuantKernel {
   static constexpr size_t kRows = Isa::kKTileRows;
   static constexpr size_t kGroups = Isa::kKTileGroups;
+  static constexpr size_t FewGroupRows(size_t g) { return Isa::KFewGroupRows(g); }
   static void Gemv(const GemmArgs& a, size_t r0, size_t nr) {
     for (size_t r = 0; r < nr; r += 4) KQuantGemv4<Isa, F>(a, r0 + r, Min(4, nr - r));
   }
   template <size_t R, size_t G>
   static void Tile(const GemmArgs& a, size_t r0, size_t nr, size_t g0) {
-    KQuantGemm<Isa, F>::template Tile<R, G>(a, r0, nr, g0);
+    if constexpr (Isa::kWideK) {
+      KQuantGemmWide<Isa, F>::template Tile<R, G>(a, r0, nr, g0);
+    } else {
+      KQuantGemm<Isa, F>::template Tile<R, G>(a, r0, nr, g0);
+    }
   }
 };
 

@@ -493,4 +493,28 @@ describe("chat web app in Chromium", () => {
     noProblems(page, "script payloads");
     await page.context().close();
   });
+
+  test("the CSP refuses inline script that gets past the sanitizer", async () => {
+    // The second line of defence: markup inserted without DOMPurify, as a
+    // sanitizer bug would let through, still runs nothing.
+    const page = await newPage();
+    await signIn(page, "root");
+    await page.evaluate(() => {
+      const host = document.createElement("div");
+      host.innerHTML = '<img src="data:," onerror="window.__ran = (window.__ran || 0) + 1">' +
+        '<svg><a href="javascript:window.__ran=9"><text>x</text></a></svg>' +
+        '<iframe src="javascript:parent.__ran=7"></iframe>';
+      document.body.append(host);
+      const inline = document.createElement("script");
+      inline.textContent = "window.__ran = (window.__ran || 0) + 100; alert(1)";
+      document.body.append(inline);
+      host.querySelector("svg a").dispatchEvent(new MouseEvent("click", { bubbles: true }));
+    });
+    await page.waitForTimeout(500);
+    assert.equal(await page.evaluate(() => window.__ran ?? 0), 0, "an inline script or handler ran");
+    assert.deepEqual(page.problems.dialogs, [], "a dialog opened");
+    const refused = page.problems.csp.filter((v) => v.startsWith("script-src"));
+    assert.ok(refused.length >= 2, `the CSP reported the inline script and handler: ${page.problems.csp}`);
+    await page.context().close();
+  });
 });
