@@ -132,6 +132,10 @@ class HeaderParser {
       // e.byte counts from 1 within the header.
       return Fail("%s: malformed JSON header near offset %zu: %s", Where(),
                   static_cast<size_t>(8 + (e.byte > 0 ? e.byte - 1 : 0)), e.what());
+    } catch (const Json::out_of_range& e) {
+      // A number too large for a double (1e400) throws this even from a
+      // parser told to return errors.
+      return Fail("%s: a number in the JSON header is out of range: %s", Where(), e.what());
     }
     if (too_deep)
       return Fail("%s: the JSON header nests deeper than a safetensors header", Where());
