@@ -276,7 +276,7 @@ Result<std::map<std::string, std::vector<std::string>>> ReadIndex(const std::str
   Json index;
   try {
     index = Json::parse(text, text + (*map)->size());
-  } catch (const Json::parse_error& e) {
+  } catch (const Json::exception& e) {  // parse_error, and out_of_range for 1e400
     return Fail("%s: malformed JSON: %s", path.c_str(), e.what());
   }
   const auto weight_map = index.is_object() ? index.find("weight_map") : index.end();
