@@ -5,7 +5,10 @@ DEMO_MODEL ?= build/demo-small-q8_0.gguf
 # The web app's accounts and chats for `make serve`.
 DATA_DIR ?= build/demo-data
 
-.PHONY: setup build test test-release test-asan serve clean format web web-test
+# Seconds each fuzz target runs in `make fuzz`.
+FUZZ_SECONDS ?= 300
+
+.PHONY: setup build test test-release test-asan test-fuzz test-tsan fuzz serve clean format web web-test
 
 setup:
 	./scripts/setup.sh
@@ -14,7 +17,7 @@ build: setup
 	cmake --preset release
 	cmake --build --preset release -j $(JOBS)
 
-test: build test-release test-asan
+test: build test-release test-asan test-fuzz
 
 test-release:
 	ctest --preset release -j $(JOBS)
@@ -23,6 +26,27 @@ test-asan:
 	cmake --preset asan
 	cmake --build --preset asan -j $(JOBS)
 	ctest --preset asan -j $(JOBS)
+
+# The libFuzzer targets (tests/fuzz) in their own clang build (build/fuzz,
+# only the libraries they need): `make test` replays each one's corpus and
+# fuzzes it for a few seconds; `make fuzz` runs each for FUZZ_SECONDS.
+test-fuzz:
+	cmake --preset fuzz
+	cmake --build --preset fuzz -j $(JOBS)
+	ctest --preset fuzz -j $(JOBS)
+
+fuzz:
+	cmake --preset fuzz
+	cmake --build --preset fuzz -j $(JOBS)
+	./tests/fuzz/run_all.sh build/fuzz $(FUZZ_SECONDS)
+
+# ThreadSanitizer over the concurrent parts (thread pool, scheduler, KV
+# blocks, store, HTTP server); not part of `make test`, whose time it would
+# push past half an hour on two cores.
+test-tsan:
+	cmake --preset tsan
+	cmake --build --preset tsan -j $(JOBS)
+	ctest --preset tsan
 
 $(DEMO_MODEL): build
 	./build/release/autan synth --shape small --type q8_0 $(DEMO_MODEL)

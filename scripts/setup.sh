@@ -13,6 +13,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev libsentencepiece-dev
   python3 python3-numpy python3-jsonschema
   chromium  # the browser the web app's end-to-end tests drive (tests/e2e/browser)
+  clang-14 libclang-rt-14-dev  # libFuzzer and the sanitizer runtimes (tests/fuzz, the fuzz preset)
 )
 
 missing=()

@@ -111,7 +111,7 @@ Result<Json> ReadJson(const fs::path& path) {
     Json j = Json::parse(text.str());
     if (!j.is_object()) return Fail("%s: not a JSON object", path.c_str());
     return j;
-  } catch (const Json::parse_error& e) {
+  } catch (const Json::exception& e) {  // parse_error, and out_of_range for 1e400
     return Fail("%s: malformed JSON: %s", path.c_str(), e.what());
   }
 }

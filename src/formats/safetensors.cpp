@@ -132,6 +132,10 @@ class HeaderParser {
       // e.byte counts from 1 within the header.
       return Fail("%s: malformed JSON header near offset %zu: %s", Where(),
                   static_cast<size_t>(8 + (e.byte > 0 ? e.byte - 1 : 0)), e.what());
+    } catch (const Json::out_of_range& e) {
+      // A number too large for a double (1e400) throws this even from a
+      // parser told to return errors.
+      return Fail("%s: a number in the JSON header is out of range: %s", Where(), e.what());
     }
     if (too_deep)
       return Fail("%s: the JSON header nests deeper than a safetensors header", Where());
@@ -272,7 +276,7 @@ Result<std::map<std::string, std::vector<std::string>>> ReadIndex(const std::str
   Json index;
   try {
     index = Json::parse(text, text + (*map)->size());
-  } catch (const Json::parse_error& e) {
+  } catch (const Json::exception& e) {  // parse_error, and out_of_range for 1e400
     return Fail("%s: malformed JSON: %s", path.c_str(), e.what());
   }
   const auto weight_map = index.is_object() ? index.find("weight_map") : index.end();

@@ -23,25 +23,29 @@ Result<std::shared_ptr<const Model>> Model::Load(const std::string& path,
                                                  const LoadOptions& options) {
   Result<gguf::File> file = gguf::File::Open(path);
   if (!file.ok()) return file.error();
+  return FromFile(std::move(file).value(), options);
+}
 
+Result<std::shared_ptr<const Model>> Model::FromFile(gguf::File file, const LoadOptions& options) {
+  const std::string path = file.path();
   ModelConfig config;
-  Result<std::string_view> arch = file->GetString("general.architecture");
+  Result<std::string_view> arch = file.GetString("general.architecture");
   if (!arch.ok()) return Fail("%s: %s", path.c_str(), arch.error().message.c_str());
   config.architecture = std::string(*arch);
-  if (Result<std::string_view> name = file->GetString("general.name"); name.ok()) {
+  if (Result<std::string_view> name = file.GetString("general.name"); name.ok()) {
     config.name = std::string(*name);
   }
   config.sliding_window = options.sliding_window;
 
-  Result<Tokenizer> tokenizer = TokenizerFromGguf(*file);
+  Result<Tokenizer> tokenizer = TokenizerFromGguf(file);
   if (!tokenizer.ok()) return Fail("%s: %s", path.c_str(), tokenizer.error().message.c_str());
   config.n_vocab = tokenizer->n_vocab();
 
   for (const ArchitectureEntry& entry : kArchitectures) {
     if (entry.name != config.architecture) continue;
-    Result<std::unique_ptr<const Architecture>> loaded = entry.load(*file, config);
+    Result<std::unique_ptr<const Architecture>> loaded = entry.load(file, config);
     if (!loaded.ok()) return Fail("%s: %s", path.c_str(), loaded.error().message.c_str());
-    return std::shared_ptr<const Model>(new Model(std::move(file).value(), std::move(config),
+    return std::shared_ptr<const Model>(new Model(std::move(file), std::move(config),
                                                   std::move(tokenizer).value(),
                                                   std::move(loaded).value()));
   }

@@ -24,6 +24,10 @@ class Model {
  public:
   static Result<std::shared_ptr<const Model>> Load(const std::string& path,
                                                    const LoadOptions& options = {});
+  // The same for a file already parsed (from memory: tests, fuzzing); errors
+  // name file.path().
+  static Result<std::shared_ptr<const Model>> FromFile(gguf::File file,
+                                                       const LoadOptions& options = {});
 
   const ModelConfig& config() const { return config_; }
   const Tokenizer& tokenizer() const { return tokenizer_; }

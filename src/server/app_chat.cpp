@@ -8,6 +8,7 @@
 #include <boost/asio/strand.hpp>
 
 #include "server/app_json.h"
+#include "server/app_requests.h"
 #include "server/app_service.h"
 #include "server/generation.h"
 #include "server/json_util.h"
@@ -26,30 +27,6 @@ constexpr auto kWriteInterval = std::chrono::milliseconds(250);
 
 int64_t Ms(Clock::duration d) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
-}
-
-// Reads the sampling fields over `into` (later calls override earlier ones).
-std::optional<ApiError> ReadParams(const Json& parameters, const std::string& field,
-                                   AppService::ChatParams& into) {
-  if (parameters.is_null()) return std::nullopt;
-  if (!parameters.is_object()) return BadRequest("'" + field + "' must be an object", field);
-  FieldReader f(parameters);
-  float temperature = 0, top_p = 0;
-  int32_t max_tokens = 0;
-  if (f.Find("temperature")) {
-    f.Number("temperature", 0.0, 2.0, temperature);
-    into.temperature = temperature;
-  }
-  if (f.Find("top_p")) {
-    f.Number("top_p", 0.0, 1.0, top_p);
-    into.top_p = top_p;
-  }
-  if (f.Find("max_tokens")) {
-    f.Integer("max_tokens", 1, 1 << 20, max_tokens);
-    into.max_tokens = max_tokens;
-  }
-  if (f.error) f.error->param = field + "." + f.error->param;
-  return f.error;
 }
 
 // One answer being generated: streams each piece at once and hands the text
@@ -263,11 +240,11 @@ void AppService::Answer(Call& c, const store::Conversation& conv,
         system = {{"role", "system"}, {"content", (*a)->instructions}};
       }
       // Stored parameters were checked when saved; a bad one is ignored.
-      (void)ReadParams(Json::parse((*a)->parameters, nullptr, false), "assistant", params);
+      (void)ReadChatParams(Json::parse((*a)->parameters, nullptr, false), "assistant", params);
     }
   }
   if (std::optional<ApiError> e =
-          ReadParams(body.value("parameters", Json()), "parameters", params)) {
+          ReadChatParams(body.value("parameters", Json()), "parameters", params)) {
     return Error(c, *e);
   }
   Result<std::optional<std::vector<store::Message>>> history =

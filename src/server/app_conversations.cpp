@@ -2,9 +2,11 @@
 // export and import) and assistants. Every store call names the signed-in
 // user, so another user's id reads as "not found".
 #include "server/app_json.h"
+#include "server/app_requests.h"
 #include "server/app_service.h"
 #include "server/json_util.h"
 #include "server/schema_fields.h"
+#include "server/url.h"
 
 namespace autan::server {
 namespace {
@@ -14,48 +16,6 @@ constexpr int64_t kListLimit = 1000;
 
 ApiError NoConversation() { return NotFound("no such conversation", "not_found"); }
 ApiError NoAssistant() { return NotFound("no such assistant", "not_found"); }
-
-// A query-string value: '+' is a space, %XX a byte.
-std::optional<std::string> QueryValue(std::string_view query, std::string_view name) {
-  while (!query.empty()) {
-    const size_t amp = query.find('&');
-    const std::string_view pair = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
-    const size_t eq = pair.find('=');
-    if (pair.substr(0, eq) != name) continue;
-    std::string out;
-    const std::string_view v = eq == std::string_view::npos ? "" : pair.substr(eq + 1);
-    for (size_t i = 0; i < v.size(); ++i) {
-      if (v[i] == '+') {
-        out += ' ';
-      } else if (v[i] == '%' && i + 2 < v.size() &&
-                 std::isxdigit(static_cast<unsigned char>(v[i + 1])) &&
-                 std::isxdigit(static_cast<unsigned char>(v[i + 2]))) {
-        out += static_cast<char>(std::stoi(std::string(v.substr(i + 1, 2)), nullptr, 16));
-        i += 2;
-      } else {
-        out += v[i];
-      }
-    }
-    return out;
-  }
-  return std::nullopt;
-}
-
-// {"temperature"?, "max_tokens"?, "top_p"?}: checked, and kept as given.
-std::optional<ApiError> CheckParameters(const Json& parameters, const char* field) {
-  if (!parameters.is_object()) {
-    return BadRequest("'" + std::string(field) + "' must be an object", field);
-  }
-  FieldReader f(parameters);
-  float number = 0;
-  int32_t count = 0;
-  f.Number("temperature", 0.0, 2.0, number);
-  f.Number("top_p", 0.0, 1.0, number);
-  f.Integer("max_tokens", 1, 1 << 20, count);
-  if (f.error) f.error->param = std::string(field) + "." + f.error->param;
-  return f.error;
-}
 
 }  // namespace
 
@@ -176,46 +136,14 @@ void AppService::ExportConversation(Call& c) {
 void AppService::ImportConversation(Call& c) {
   Json body;
   if (!Body(c, body)) return;
-  if (body.value("version", Json()) != Json(1)) {
-    return Error(c, BadRequest("'version' must be 1", "version"));
-  }
-  const Json conv = body.value("conversation", Json::object());
-  if (!conv.is_object())
-    return Error(c, BadRequest("'conversation' must be an object", "conversation"));
-  FieldReader f(conv);
-  store::NewConversation made_conv;
-  f.String("title", made_conv.title);
-  if (f.error) {
-    f.error->param = "conversation.title";
-    return Error(c, *f.error);
-  }
-  const auto messages = body.find("messages");
-  if (messages == body.end() || !messages->is_array()) {
-    return Error(c, BadRequest("'messages' must be a list", "messages"));
-  }
-  std::vector<store::NewMessage> parsed;
-  for (size_t i = 0; i < messages->size(); ++i) {
-    const Json& m = (*messages)[i];
-    const std::string field = "messages[" + std::to_string(i) + "]";
-    const std::optional<store::MessageRole> role =
-        m.is_object() && m.value("role", Json()).is_string()
-            ? store::ParseMessageRole(m["role"].get<std::string>())
-            : std::nullopt;
-    if (!role || *role == store::MessageRole::kTool) {
-      return Error(
-          c, BadRequest("'" + field + ".role' must be user, assistant or system", field + ".role"));
-    }
-    if (!m.value("content", Json()).is_string()) {
-      return Error(c, BadRequest("'" + field + ".content' must be a string", field + ".content"));
-    }
-    parsed.push_back({*role, m["content"].get<std::string>()});
-  }
+  ConversationImport parsed;
+  if (std::optional<ApiError> e = ParseConversationImport(body, parsed)) return Error(c, *e);
   Result<std::optional<store::Conversation>> made =
-      store_.CreateConversation(c.user_id(), made_conv);
+      store_.CreateConversation(c.user_id(), parsed.conversation);
   if (!made.ok()) return Rejected(c, made.error(), "conversation.title");
-  for (size_t i = 0; i < parsed.size(); ++i) {
+  for (size_t i = 0; i < parsed.messages.size(); ++i) {
     Result<std::optional<store::Message>> m =
-        store_.AppendMessage(c.user_id(), (*made)->id, parsed[i]);
+        store_.AppendMessage(c.user_id(), (*made)->id, parsed.messages[i]);
     if (!m.ok()) {
       // Nothing half-imported stays behind.
       (void)store_.DeleteConversation(c.user_id(), (*made)->id);
@@ -243,7 +171,7 @@ void AppService::CreateAssistant(Call& c) {
   f.String("instructions", fields.instructions);
   if (f.error) return Error(c, *f.error);
   const Json parameters = body.value("parameters", Json::object());
-  if (std::optional<ApiError> e = CheckParameters(parameters, "parameters")) return Error(c, *e);
+  if (std::optional<ApiError> e = CheckChatParams(parameters, "parameters")) return Error(c, *e);
   fields.parameters = DumpJson(parameters);
   Result<store::Assistant> made = store_.CreateAssistant(c.user_id(), fields);
   if (!made.ok()) return Rejected(c, made.error(), "name");
@@ -262,7 +190,7 @@ void AppService::UpdateAssistant(Call& c) {
   f.String("instructions", fields.instructions);
   if (f.error) return Error(c, *f.error);
   if (f.Find("parameters")) {
-    if (std::optional<ApiError> e = CheckParameters(body["parameters"], "parameters")) {
+    if (std::optional<ApiError> e = CheckChatParams(body["parameters"], "parameters")) {
       return Error(c, *e);
     }
     fields.parameters = DumpJson(body["parameters"]);

@@ -16,6 +16,7 @@
 #include "model/model.h"
 #include "runtime/scheduler.h"
 #include "server/api_error.h"
+#include "server/app_requests.h"
 #include "server/app_security.h"
 #include "server/chat_prompt.h"
 #include "server/exchange.h"
@@ -73,11 +74,7 @@ class AppService {
   enum class Access { kPublic, kUser, kAdmin };
   using Handler = void (AppService::*)(Call&);
 
-  // Sampling settings of a chat: an assistant's, then the request's.
-  struct ChatParams {
-    std::optional<float> temperature, top_p;
-    std::optional<int32_t> max_tokens;
-  };
+  using ChatParams = server::ChatParams;
 
  private:
   struct Route {

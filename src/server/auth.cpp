@@ -35,10 +35,10 @@ Result<bool> ParseLimit(std::string_view word, KeyLimits& limits) {
                                                   : nullptr;
   if (field == nullptr) return false;
   int64_t n = 0;
-  bool valid = !value.empty() && value.size() <= 15;  // at most about 10^15: no overflow
-  for (char c : value) {
-    valid = valid && c >= '0' && c <= '9';
-    n = n * 10 + (c - '0');
+  bool valid = !value.empty() && value.size() <= 15;    // at most about 10^15: no overflow
+  for (size_t i = 0; valid && i < value.size(); ++i) {  // nothing read past the first non-digit
+    valid = value[i] >= '0' && value[i] <= '9';
+    n = n * 10 + (value[i] - '0');
   }
   if (!valid) {
     return Fail("'%.*s': %.*s must be a whole number of %s per minute (0: no limit)",

@@ -19,6 +19,7 @@
 #include <boost/beast/http.hpp>
 
 #include "server/api_error.h"
+#include "server/url.h"
 
 namespace autan::server {
 
@@ -45,25 +46,6 @@ struct HttpServer::Impl {
 };
 
 namespace {
-
-std::string PercentDecode(std::string_view s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    auto hex = [](char c) {
-      return c >= '0' && c <= '9'   ? c - '0'
-             : c >= 'a' && c <= 'f' ? c - 'a' + 10
-             : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                    : -1;
-    };
-    if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
-      out += static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2]));
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
 
 // Status line and headers, as written before a body.
 std::string Head(const HttpResponse& r, bool keep_alive, bool chunked,
@@ -243,10 +225,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     http::request<http::string_body> msg = parser_->release();
     HttpRequest req;
     req.method = std::string(msg.method_string().data(), msg.method_string().size());
-    const std::string_view target(msg.target().data(), msg.target().size());
-    const size_t q = target.find('?');
-    req.path = PercentDecode(target.substr(0, q));
-    if (q != std::string_view::npos) req.query = std::string(target.substr(q + 1));
+    SplitTarget(std::string_view(msg.target().data(), msg.target().size()), req.path, req.query);
     for (const auto& field : msg) {
       std::string name(field.name_string().data(), field.name_string().size());
       for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));

@@ -2,8 +2,10 @@
 // 256-bit EVEX forms, which run at full rate on Zen 4's 256-bit datapaths,
 // with 32 vector registers and vpdpbusd. Built with those flags only.
 // GCC 12's 512-bit intrinsics start some results from _mm512_undefined and
-// then warn about it.
+// then warn about it (clang has no such warning).
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include "kernels/x86/common_inl.h"
 #include "kernels/x86/float_inl.h"
 #include "kernels/x86/kernels.h"

@@ -75,10 +75,11 @@ inline void WarmUp(const uint8_t* p, size_t n) {
   }
 }
 
-template <size_t kBytesPerStep, int kHint = _MM_HINT_T0>
+// `auto`: the hint is an enum _mm_hint with GCC and an int with clang.
+template <size_t kBytesPerStep, auto kHint = _MM_HINT_T0>
 inline void PrefetchStep(const uint8_t* p) {
   for (size_t o = 0; o < kBytesPerStep; o += 64) {
-    _mm_prefetch(reinterpret_cast<const char*>(p + o), static_cast<_mm_hint>(kHint));
+    _mm_prefetch(reinterpret_cast<const char*>(p + o), kHint);
   }
 }
 

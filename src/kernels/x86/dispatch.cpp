@@ -2,15 +2,23 @@
 // kernel tables from the instruction-set units' function addresses.
 #include "kernels/x86/dispatch.h"
 
+#include <cpuid.h>
+
 #include "kernels/x86/kernels.h"
 #include "kernels/x86/packed.h"
 
 namespace autan::kernels::x86 {
 namespace {
 
+// F16C from CPUID itself: clang before 16 does not know "f16c" in
+// __builtin_cpu_supports.
+bool HasF16c() {
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  return __get_cpuid(1, &eax, &ebx, &ecx, &edx) != 0 && (ecx & bit_F16C) != 0;
+}
+
 bool HasAvx2() {
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-         __builtin_cpu_supports("f16c");
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && HasF16c();
 }
 
 bool HasAvx512() {

@@ -60,7 +60,7 @@ class ValueDict {
  public:
   const Value* Find(std::string_view key) const;
   void Set(std::string key, Value value);
-  size_t size() const { return items_.size(); }
+  size_t size() const;  // defined below Value, which it needs complete (clang)
   const std::vector<std::pair<std::string, Value>>& items() const { return items_; }
   uint32_t depth() const { return depth_; }
   void Clear();  // breaks reference cycles through namespaces
@@ -158,6 +158,8 @@ class Value {
       v_;
   bool markup_ = false;
 };
+
+inline size_t ValueDict::size() const { return items_.size(); }
 
 // Something a template can call: a macro (or a call block's `caller`), a
 // method bound to its object (`d.items`), or a global function (`range`).
