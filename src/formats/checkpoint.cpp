@@ -118,22 +118,33 @@ Result<Json> ReadJson(const fs::path& path) {
 
 constexpr int64_t kMaxWidth = int64_t{1} << 20;
 
-Result<Hyper> FromParams(const Fields& f) {
+// What each layout calls the hyperparameters both describe.
+struct FieldNames {
+  const char *dim, *n_layers, *n_heads, *n_kv_heads, *ffn, *context, *norm_eps;
+  int64_t default_context;
+};
+constexpr FieldNames kParamsFields = {"dim",        "n_layers",    "n_heads",  "n_kv_heads",
+                                      "hidden_dim", "max_seq_len", "norm_eps", 32768};
+constexpr FieldNames kHfFields = {
+    "hidden_size",       "num_hidden_layers",       "num_attention_heads", "num_key_value_heads",
+    "intermediate_size", "max_position_embeddings", "rms_norm_eps",        4096};
+
+Result<Hyper> ReadHyper(const Fields& f, const FieldNames& n) {
   Hyper h;
   auto get = [&](int64_t& out, Result<int64_t> r) -> Status {
     if (!r.ok()) return r.error();
     out = *r;
     return {};
   };
-  AUTAN_TRY(get(h.dim, f.Int("dim", 1, kMaxWidth)));
-  AUTAN_TRY(get(h.n_layers, f.Int("n_layers", 1, 1024)));
-  AUTAN_TRY(get(h.n_heads, f.Int("n_heads", 1, 1024)));
-  AUTAN_TRY(get(h.n_kv_heads, f.IntOr("n_kv_heads", h.n_heads, 1, h.n_heads)));
+  AUTAN_TRY(get(h.dim, f.Int(n.dim, 1, kMaxWidth)));
+  AUTAN_TRY(get(h.n_layers, f.Int(n.n_layers, 1, 1024)));
+  AUTAN_TRY(get(h.n_heads, f.Int(n.n_heads, 1, 1024)));
+  AUTAN_TRY(get(h.n_kv_heads, f.IntOr(n.n_kv_heads, h.n_heads, 1, h.n_heads)));
   AUTAN_TRY(get(h.head_dim, f.IntOr("head_dim", h.dim / h.n_heads, 2, 1024)));
-  AUTAN_TRY(get(h.ffn, f.Int("hidden_dim", 1, kMaxWidth)));
+  AUTAN_TRY(get(h.ffn, f.Int(n.ffn, 1, kMaxWidth)));
   AUTAN_TRY(get(h.vocab, f.Int("vocab_size", 1, int64_t{1} << 22)));
-  AUTAN_TRY(get(h.context, f.IntOr("max_seq_len", 32768, 1, int64_t{1} << 24)));
-  Result<double> eps = f.Number("norm_eps", std::nullopt);
+  AUTAN_TRY(get(h.context, f.IntOr(n.context, n.default_context, 1, int64_t{1} << 24)));
+  Result<double> eps = f.Number(n.norm_eps, std::nullopt);
   if (!eps.ok()) return eps.error();
   h.norm_eps = *eps;
   Result<double> theta = f.Number("rope_theta", 10000.0);
@@ -142,12 +153,22 @@ Result<Hyper> FromParams(const Fields& f) {
   Result<std::vector<int64_t>> windows = f.Windows("sliding_window");
   if (!windows.ok()) return windows.error();
   h.windows = std::move(windows).value();
+  return h;
+}
+
+Result<Hyper> FromParams(const Fields& f) {
+  Result<Hyper> h = ReadHyper(f, kParamsFields);
+  if (!h.ok()) return h;
   const auto moe = f.json().find("moe");
   if (moe != f.json().end() && !moe->is_null()) {
     if (!moe->is_object()) return Fail("%s: field 'moe' must be an object", f.file().c_str());
     const Fields m(*moe, f.file() + " moe");
-    AUTAN_TRY(get(h.n_expert, m.Int("num_experts", 1, 256)));
-    AUTAN_TRY(get(h.n_expert_used, m.Int("num_experts_per_tok", 1, h.n_expert)));
+    Result<int64_t> n = m.Int("num_experts", 1, 256);
+    if (!n.ok()) return n.error();
+    Result<int64_t> k = m.Int("num_experts_per_tok", 1, *n);
+    if (!k.ok()) return k.error();
+    h->n_expert = *n;
+    h->n_expert_used = *k;
   }
   return h;
 }
@@ -164,33 +185,16 @@ Result<Hyper> FromHfConfig(const Fields& f) {
         "LlamaForCausalLM, MixtralForCausalLM",
         f.file().c_str(), arch.c_str());
   }
-  Hyper h;
-  auto get = [&](int64_t& out, Result<int64_t> r) -> Status {
-    if (!r.ok()) return r.error();
-    out = *r;
-    return {};
-  };
-  AUTAN_TRY(get(h.dim, f.Int("hidden_size", 1, kMaxWidth)));
-  AUTAN_TRY(get(h.n_layers, f.Int("num_hidden_layers", 1, 1024)));
-  AUTAN_TRY(get(h.n_heads, f.Int("num_attention_heads", 1, 1024)));
-  AUTAN_TRY(get(h.n_kv_heads, f.IntOr("num_key_value_heads", h.n_heads, 1, h.n_heads)));
-  AUTAN_TRY(get(h.head_dim, f.IntOr("head_dim", h.dim / h.n_heads, 2, 1024)));
-  AUTAN_TRY(get(h.ffn, f.Int("intermediate_size", 1, kMaxWidth)));
-  AUTAN_TRY(get(h.vocab, f.Int("vocab_size", 1, int64_t{1} << 22)));
-  AUTAN_TRY(get(h.context, f.IntOr("max_position_embeddings", 4096, 1, int64_t{1} << 24)));
-  Result<double> eps = f.Number("rms_norm_eps", std::nullopt);
-  if (!eps.ok()) return eps.error();
-  h.norm_eps = *eps;
-  Result<double> theta = f.Number("rope_theta", 10000.0);
-  if (!theta.ok()) return theta.error();
-  h.rope_theta = *theta;
-  Result<std::vector<int64_t>> windows = f.Windows("sliding_window");
-  if (!windows.ok()) return windows.error();
-  h.windows = std::move(windows).value();
-  h.tied = f.Bool("tie_word_embeddings");
+  Result<Hyper> h = ReadHyper(f, kHfFields);
+  if (!h.ok()) return h;
+  h->tied = f.Bool("tie_word_embeddings");
   if (arch == "MixtralForCausalLM") {
-    AUTAN_TRY(get(h.n_expert, f.Int("num_local_experts", 1, 256)));
-    AUTAN_TRY(get(h.n_expert_used, f.Int("num_experts_per_tok", 1, h.n_expert)));
+    Result<int64_t> n = f.Int("num_local_experts", 1, 256);
+    if (!n.ok()) return n.error();
+    Result<int64_t> k = f.Int("num_experts_per_tok", 1, *n);
+    if (!k.ok()) return k.error();
+    h->n_expert = *n;
+    h->n_expert_used = *k;
   }
   return h;
 }

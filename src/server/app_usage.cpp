@@ -172,7 +172,7 @@ void AppService::AdminSetQuota(Call& c) {
   }
   if (f.error) return Error(c, *f.error);
   if (Status s = store_.SetQuota(quota); !s.ok()) {
-    return Error(c, BadRequest(s.error().message, "subject"));
+    return Rejected(c, s.error(), "subject");  // a full disk is ours, a bad subject theirs
   }
   Audit(c.user_id(), "quota.set", quota.subject);
   Reply(c, QuotaJson(quota));
