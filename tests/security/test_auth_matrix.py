@@ -52,6 +52,11 @@ APP_ROUTES = [
     ("POST", "/api/admin/users", "admin", {"username": "newbie", "password": PASSWORD}),
     ("PATCH", "/api/admin/users/{user}", "admin", {"disabled": False}),
     ("GET", "/api/admin/audit", "admin", None),
+    ("GET", "/api/usage", "user", None),
+    ("GET", "/api/admin/usage", "admin", None),
+    ("GET", "/api/admin/quotas", "admin", None),
+    ("PUT", "/api/admin/quotas", "admin",
+     {"subject": "user:{user}", "tokens_per_day": 100000, "joules_per_day": None}),
     # Destructive ones last: their owner's call removes the record.
     ("DELETE", "/api/assistants/{asst}", "user", None),
     ("DELETE", "/api/keys/{key}", "user", None),
@@ -77,6 +82,15 @@ KEY_ROUTES = [
     ("POST", "/tokenize", "key", {"content": "hi"}),
     ("POST", "/detokenize", "key", {"tokens": [1]}),
 ]
+
+
+def with_ids(body, ids):
+    """`body` with the ids of this run's records put into its strings."""
+    if isinstance(body, dict):
+        return {k: with_ids(v, ids) for k, v in body.items()}
+    if isinstance(body, str) and "{" in body:
+        return body.format(**ids)
+    return body
 
 
 def registered_routes():
@@ -159,6 +173,7 @@ class AuthMatrixTest(unittest.TestCase):
             if access == "public":
                 continue
             target = path.format(**ids)
+            body = with_ids(body, ids)
             where = (method, target)
             # No credentials at all, and an API key, which does not sign in to the app.
             anon = Client(self.server)
@@ -202,7 +217,7 @@ class AuthMatrixTest(unittest.TestCase):
                 continue
             if path in ("/api/me/password", "/api/logout"):
                 owner = self.signed_in("alice")
-            status, answer, _ = owner.request(method, path.format(**ids), body)
+            status, answer, _ = owner.request(method, path.format(**ids), with_ids(body, ids))
             self.assertLess(status, 300, (method, path, answer))
 
     def ended_session(self):
