@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "cli/commands.h"
+#include "formats/checkpoint.h"
 #include "formats/gguf.h"
 #include "model/model.h"
 #include "runtime/kv_cache.h"
@@ -68,7 +69,16 @@ CommandFn AddInfoCommand(CLI::App& app) {
       ->check(CLI::Range(1, 1 << 24));
   cmd->add_flag("--all-tensors", f->all_tensors, "List every tensor");
   return [f] {
-    Result<gguf::File> file = gguf::File::Open(f->model);
+    // A model folder (Mistral's or Hugging Face's layout) shows as the GGUF
+    // it is read as.
+    Result<gguf::File> file = Fail("unreachable");
+    if (IsCheckpointFolder(f->model)) {
+      Result<CheckpointView> view = OpenCheckpoint(f->model);
+      if (!view.ok()) return Report(view.error().message, kExitBadInput);
+      file = std::move(view->file);
+    } else {
+      file = gguf::File::Open(f->model);
+    }
     if (!file.ok()) return Report(file.error().message, kExitBadInput);
     PrintFile(*file, f->all_tensors);
     if (file->tensors().empty()) return 0;  // vocabulary-only file
@@ -85,9 +95,10 @@ CommandFn AddInfoCommand(CLI::App& app) {
     if (c.n_expert > 0) {
       std::printf("mixture of experts: %d experts, %d per token\n", c.n_expert, c.n_expert_used);
     }
+    double weights = 0;
+    for (const gguf::TensorInfo& t : file->tensors()) weights += static_cast<double>(t.n_bytes);
     std::printf("memory at --ctx %d: weights %s (mapped) + KV cache %s (f16, %d slots)\n", f->ctx,
-                HumanBytes(static_cast<double>(file->mapping()->size())).c_str(),
-                HumanBytes(kv).c_str(), slots);
+                HumanBytes(weights).c_str(), HumanBytes(kv).c_str(), slots);
     return 0;
   };
 }

@@ -2,7 +2,9 @@
 
 #include <string_view>
 
+#include "formats/checkpoint.h"
 #include "model/vocab_gguf.h"
+#include "tokenizer/tokenizer_file.h"
 
 namespace autan {
 namespace {
@@ -21,12 +23,26 @@ constexpr ArchitectureEntry kArchitectures[] = {
 
 Result<std::shared_ptr<const Model>> Model::Load(const std::string& path,
                                                  const LoadOptions& options) {
+  if (IsCheckpointFolder(path)) {
+    Result<CheckpointView> view = OpenCheckpoint(path);
+    if (!view.ok()) return view.error();
+    if (view->tokenizer_path.empty()) {
+      return Fail(
+          "%s: no tokenizer beside the weights (tekken.json, tokenizer.model.v3, "
+          "tokenizer.model or tokenizer.json)",
+          path.c_str());
+    }
+    Result<Tokenizer> tokenizer = LoadTokenizerFile(view->tokenizer_path);
+    if (!tokenizer.ok()) return tokenizer.error();
+    return FromFile(std::move(view->file), options, std::move(tokenizer).value());
+  }
   Result<gguf::File> file = gguf::File::Open(path);
   if (!file.ok()) return file.error();
   return FromFile(std::move(file).value(), options);
 }
 
-Result<std::shared_ptr<const Model>> Model::FromFile(gguf::File file, const LoadOptions& options) {
+Result<std::shared_ptr<const Model>> Model::FromFile(gguf::File file, const LoadOptions& options,
+                                                     std::optional<Tokenizer> given) {
   const std::string path = file.path();
   ModelConfig config;
   Result<std::string_view> arch = file.GetString("general.architecture");
@@ -37,7 +53,8 @@ Result<std::shared_ptr<const Model>> Model::FromFile(gguf::File file, const Load
   }
   config.sliding_window = options.sliding_window;
 
-  Result<Tokenizer> tokenizer = TokenizerFromGguf(file);
+  Result<Tokenizer> tokenizer =
+      given ? Result<Tokenizer>(std::move(*given)) : TokenizerFromGguf(file);
   if (!tokenizer.ok()) return Fail("%s: %s", path.c_str(), tokenizer.error().message.c_str());
   config.n_vocab = tokenizer->n_vocab();
 

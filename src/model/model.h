@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 
@@ -22,12 +23,17 @@ struct LoadOptions {
 
 class Model {
  public:
+  // `path`: a GGUF file, or a folder in Mistral's layout (params.json +
+  // consolidated.safetensors) or Hugging Face's (config.json +
+  // model*.safetensors) with its tokenizer file beside the weights.
   static Result<std::shared_ptr<const Model>> Load(const std::string& path,
                                                    const LoadOptions& options = {});
-  // The same for a file already parsed (from memory: tests, fuzzing); errors
-  // name file.path().
+  // The same for a file already parsed (from memory: tests, fuzzing; or a
+  // checkpoint seen as GGUF); errors name file.path(). The tokenizer comes
+  // from the file's metadata unless given.
   static Result<std::shared_ptr<const Model>> FromFile(gguf::File file,
-                                                       const LoadOptions& options = {});
+                                                       const LoadOptions& options = {},
+                                                       std::optional<Tokenizer> tokenizer = {});
 
   const ModelConfig& config() const { return config_; }
   const Tokenizer& tokenizer() const { return tokenizer_; }
