@@ -71,14 +71,13 @@ CommandFn AddInfoCommand(CLI::App& app) {
   return [f] {
     // A model folder (Mistral's or Hugging Face's layout) shows as the GGUF
     // it is read as.
-    Result<gguf::File> file = Fail("unreachable");
-    if (IsCheckpointFolder(f->model)) {
+    auto open = [&]() -> Result<gguf::File> {
+      if (!IsCheckpointFolder(f->model)) return gguf::File::Open(f->model);
       Result<CheckpointView> view = OpenCheckpoint(f->model);
-      if (!view.ok()) return Report(view.error().message, kExitBadInput);
-      file = std::move(view->file);
-    } else {
-      file = gguf::File::Open(f->model);
-    }
+      if (!view.ok()) return view.error();
+      return std::move(view->file);
+    };
+    Result<gguf::File> file = open();
     if (!file.ok()) return Report(file.error().message, kExitBadInput);
     PrintFile(*file, f->all_tensors);
     if (file->tensors().empty()) return 0;  // vocabulary-only file

@@ -60,11 +60,12 @@ Result<QuantizeReport> QuantizeModel(const gguf::File& in, const std::string& ou
     if (target == t.type) {
       ++report.tensors_kept;
       report.bytes_out += t.n_bytes;
-      w.AddTensor(t.name, t.type, t.dims, [&t, &o, done, &report](std::span<uint8_t> out) {
-        std::copy(t.data, t.data + t.n_bytes, out.begin());
-        *done += t.n_bytes;
-        if (o.progress) o.progress(*done, report.bytes_in);
-      });
+      w.AddTensor(t.name, t.type, t.dims,
+                  [&t, &o, done, total = report.bytes_in](std::span<uint8_t> out) {
+                    std::copy(t.data, t.data + t.n_bytes, out.begin());
+                    *done += t.n_bytes;
+                    if (o.progress) o.progress(*done, total);
+                  });
       continue;
     }
     if (!IsFloat(t.type) && !o.allow_requantize) {
@@ -84,7 +85,7 @@ Result<QuantizeReport> QuantizeModel(const gguf::File& in, const std::string& ou
     const size_t out_row = *RowBytes(target, cols);
     report.bytes_out += rows * out_row;
     w.AddTensor(t.name, target, t.dims,
-                [&t, &o, &pool, done, &report, target, cols, rows, in_row,
+                [&t, &o, &pool, done, total = report.bytes_in, target, cols, rows, in_row,
                  out_row](std::span<uint8_t> out) {
                   pool.ParallelFor(rows, [&](size_t begin, size_t end) {
                     std::vector<float> row(cols);
@@ -94,7 +95,7 @@ Result<QuantizeReport> QuantizeModel(const gguf::File& in, const std::string& ou
                     }
                   });
                   *done += t.n_bytes;
-                  if (o.progress) o.progress(*done, report.bytes_in);
+                  if (o.progress) o.progress(*done, total);
                 });
   }
   AUTAN_TRY(w.Write(out_path));

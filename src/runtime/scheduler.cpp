@@ -190,6 +190,7 @@ void Scheduler::EngineLoop() {
   for (;;) {
     std::vector<uint64_t> cancelled;
     std::vector<Pending> dropped;
+    Clock::time_point now;  // deadlines are checked against one reading per step
     {
       std::unique_lock lock(mu_);
       wake_.wait(lock, [this] {
@@ -203,7 +204,7 @@ void Scheduler::EngineLoop() {
       }
       // Cancelled requests still waiting never reach a slot, nor do those
       // whose deadline passed while they waited.
-      const Clock::time_point now = Clock::now();
+      now = Clock::now();
       for (auto it = queue_.begin(); it != queue_.end();) {
         if (stop_ || now >= it->request.deadline ||
             std::find(cancelled.begin(), cancelled.end(), it->id) != cancelled.end()) {
@@ -215,11 +216,10 @@ void Scheduler::EngineLoop() {
         }
       }
     }
-    const Clock::time_point now = Clock::now();
     for (Pending& p : dropped) {
       CompletionSummary summary;
       summary.finish = now >= p.request.deadline ? FinishReason::kTimedOut : FinishReason::kStopped;
-      summary.total_seconds = Seconds(p.submitted, Clock::now());
+      summary.total_seconds = Seconds(p.submitted, now);
       if (p.request.on_done) p.request.on_done(summary);
     }
     for (Slot& slot : slots_) {

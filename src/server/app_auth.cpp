@@ -4,6 +4,7 @@
 #include "server/app_service.h"
 #include "server/json_util.h"
 #include "server/schema_fields.h"
+#include "server/url.h"
 #include "store/validate.h"
 
 namespace autan::server {
@@ -244,14 +245,10 @@ void AppService::AdminUpdateUser(Call& c) {
 
 void AppService::AdminAudit(Call& c) {
   int64_t before = 0, limit = 100;
-  for (std::string_view q = c.req.query; !q.empty();) {
-    const size_t amp = q.find('&');
-    const std::string_view pair = q.substr(0, amp);
-    q = amp == std::string_view::npos ? std::string_view() : q.substr(amp + 1);
-    const size_t eq = pair.find('=');
-    if (eq == std::string_view::npos) continue;
-    const std::string name(pair.substr(0, eq)), value(pair.substr(eq + 1));
-    if (name != "before" && name != "limit") continue;
+  for (const std::string name : {"before", "limit"}) {
+    const std::optional<std::string> query_value = QueryValue(c.req.query, name);
+    if (!query_value) continue;
+    const std::string& value = *query_value;
     char* end = nullptr;
     const long long v = std::strtoll(value.c_str(), &end, 10);
     const bool ok =

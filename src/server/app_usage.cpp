@@ -7,6 +7,7 @@
 #include "server/app_service.h"
 #include "server/json_util.h"
 #include "server/schema_fields.h"
+#include "server/url.h"
 
 namespace autan::server {
 namespace {
@@ -82,23 +83,18 @@ void AppService::AdminUsage(Call& c) {
       std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now());
   std::chrono::sys_days to = today, from = today - std::chrono::days(kDefaultDays - 1);
   bool csv = false;
-  for (std::string_view q = c.req.query; !q.empty();) {
-    const size_t amp = q.find('&');
-    const std::string_view pair = q.substr(0, amp);
-    q = amp == std::string_view::npos ? std::string_view() : q.substr(amp + 1);
-    const size_t eq = pair.find('=');
-    if (eq == std::string_view::npos) continue;
-    const std::string name(pair.substr(0, eq)), value(pair.substr(eq + 1));
-    if (name == "format") {
-      if (value != "csv" && value != "json") {
-        return Error(c, BadRequest("'format' must be json or csv", "format"));
-      }
-      csv = value == "csv";
-    } else if (name == "from" || name == "to") {
-      std::optional<std::chrono::sys_days> day = ParseDay(value);
-      if (!day) return Error(c, BadRequest("'" + name + "' must be a day, YYYY-MM-DD", name));
-      (name == "from" ? from : to) = *day;
+  if (const std::optional<std::string> format = QueryValue(c.req.query, "format")) {
+    if (*format != "csv" && *format != "json") {
+      return Error(c, BadRequest("'format' must be json or csv", "format"));
     }
+    csv = *format == "csv";
+  }
+  for (const std::string name : {"from", "to"}) {
+    const std::optional<std::string> value = QueryValue(c.req.query, name);
+    if (!value) continue;
+    std::optional<std::chrono::sys_days> day = ParseDay(*value);
+    if (!day) return Error(c, BadRequest("'" + name + "' must be a day, YYYY-MM-DD", name));
+    (name == "from" ? from : to) = *day;
   }
   if (from > to || to - from >= std::chrono::days(kMaxDays)) {
     return Error(c, BadRequest("'from' must come before 'to', at most " + std::to_string(kMaxDays) +

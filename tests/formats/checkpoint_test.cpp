@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/fp16.h"
+#include "safetensors_bytes.h"
 
 namespace autan {
 namespace {
@@ -27,28 +28,15 @@ struct Weight {
 };
 using Weights = std::map<std::string, Weight>;
 
-// A safetensors file of BF16 tensors, as the format lays it out.
+// The weights as BF16 safetensors (their values are exact in bf16).
 void WriteSafetensors(const fs::path& path, const Weights& weights) {
-  std::string header = "{";
-  std::string data;
+  std::map<std::string, testing::Bf16Tensor> tensors;
   for (const auto& [name, w] : weights) {
-    std::string shape;
-    for (uint64_t d : w.shape) shape += (shape.empty() ? "" : ",") + std::to_string(d);
-    const size_t begin = data.size();
-    for (float v : w.values) {
-      const uint16_t b = Fp32ToBf16(v);
-      data.append(reinterpret_cast<const char*>(&b), 2);
-    }
-    header += (header.size() > 1 ? "," : "") +
-              ("\"" + name + "\":{\"dtype\":\"BF16\",\"shape\":[" + shape + "],\"data_offsets\":[" +
-               std::to_string(begin) + "," + std::to_string(data.size()) + "]}");
+    testing::Bf16Tensor& t = tensors[name];
+    t.shape = w.shape;
+    for (float v : w.values) t.bf16.push_back(Fp32ToBf16(v));
   }
-  header += "}";
-  while (header.size() % 8 != 0) header += ' ';
-  std::ofstream out(path, std::ios::binary);
-  const uint64_t n = header.size();
-  for (int i = 0; i < 8; ++i) out.put(static_cast<char>(n >> (8 * i)));
-  out << header << data;
+  testing::WriteBf16Safetensors(path, tensors);
 }
 
 constexpr int64_t kDim = 16, kLayers = 2, kHeads = 4, kKvHeads = 2, kHeadDim = 4, kFfn = 24,

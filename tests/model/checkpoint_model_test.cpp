@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "../formats/safetensors_bytes.h"
 #include "core/fp16.h"
 #include "formats/gguf_writer.h"
 #include "model/model.h"
@@ -23,10 +24,7 @@ namespace fs = std::filesystem;
 constexpr int64_t kDim = 64, kLayers = 2, kHeads = 4, kKvHeads = 2, kHeadDim = 16, kFfn = 128,
                   kVocab = 32000;
 
-struct Weight {
-  std::vector<uint64_t> shape;  // row-major
-  std::vector<uint16_t> bf16;
-};
+using Weight = testing::Bf16Tensor;
 
 Weight Random(std::vector<uint64_t> shape, uint32_t seed, float scale) {
   Weight w{shape, {}};
@@ -37,26 +35,6 @@ Weight Random(std::vector<uint64_t> shape, uint32_t seed, float scale) {
     w.bf16.push_back(Fp32ToBf16((static_cast<float>(seed >> 8) / 16777216.0f - 0.5f) * scale));
   }
   return w;
-}
-
-void WriteSafetensors(const fs::path& path, const std::map<std::string, Weight>& weights) {
-  std::string header = "{";
-  std::string data;
-  for (const auto& [name, w] : weights) {
-    std::string shape;
-    for (uint64_t d : w.shape) shape += (shape.empty() ? "" : ",") + std::to_string(d);
-    const size_t begin = data.size();
-    data.append(reinterpret_cast<const char*>(w.bf16.data()), w.bf16.size() * 2);
-    header += (header.size() > 1 ? "," : "") +
-              ("\"" + name + "\":{\"dtype\":\"BF16\",\"shape\":[" + shape + "],\"data_offsets\":[" +
-               std::to_string(begin) + "," + std::to_string(data.size()) + "]}");
-  }
-  header += "}";
-  while (header.size() % 8 != 0) header += ' ';
-  std::ofstream out(path, std::ios::binary);
-  const uint64_t n = header.size();
-  for (int i = 0; i < 8; ++i) out.put(static_cast<char>(n >> (8 * i)));
-  out << header << data;
 }
 
 // Within each head, HF keeps the first value of every RoPE pair, then the second.
@@ -117,7 +95,7 @@ TEST(CheckpointModel, FoldersComputeWhatTheSameGgufComputes) {
       for (uint16_t& v : w.bf16) v = Fp32ToBf16(1.0f + Bf16ToFp32(v));
     }
   }
-  WriteSafetensors(root / "mistral" / "consolidated.safetensors", m);
+  testing::WriteBf16Safetensors(root / "mistral" / "consolidated.safetensors", m);
   std::ofstream(root / "mistral" / "params.json")
       << R"({"dim": 64, "n_layers": 2, "head_dim": 16, "hidden_dim": 128, "n_heads": 4,
              "n_kv_heads": 2, "norm_eps": 1e-05, "vocab_size": 32000, "rope_theta": 10000.0})";
@@ -140,7 +118,7 @@ TEST(CheckpointModel, FoldersComputeWhatTheSameGgufComputes) {
     h[q + "mlp.down_proj.weight"] = m[p + "feed_forward.w2.weight"];
     h[q + "mlp.up_proj.weight"] = m[p + "feed_forward.w3.weight"];
   }
-  WriteSafetensors(root / "hf" / "model.safetensors", h);
+  testing::WriteBf16Safetensors(root / "hf" / "model.safetensors", h);
   std::ofstream(root / "hf" / "config.json")
       << R"({"architectures": ["MistralForCausalLM"], "hidden_size": 64, "num_hidden_layers": 2,
              "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 16,

@@ -17,8 +17,7 @@ struct Isa {
   static constexpr size_t kKTileRows = 2;
   static constexpr size_t kKTileGroups = 2;
   // 512-bit products in the matrix-matrix tiles.
-  static constexpr bool kWideLegacy = false;
-  static constexpr bool kWideK = false;
+  static constexpr bool kWideTiles = false;
   // Taller tiles when the batch has fewer groups than a full tile.
   static constexpr size_t LegacyFewGroupRows(size_t) { return kLegacyTileRows; }
   static constexpr size_t KFewGroupRows(size_t) { return kKTileRows; }

@@ -22,8 +22,7 @@ struct Isa {
   static constexpr size_t kKTileRows = 3;
   static constexpr size_t kKTileGroups = 4;
   // 512-bit products in the matrix-matrix tiles.
-  static constexpr bool kWideLegacy = true;
-  static constexpr bool kWideK = true;
+  static constexpr bool kWideTiles = true;
   // Taller tiles when the batch has fewer groups than a full tile.
   static constexpr size_t LegacyFewGroupRows(size_t g) { return g == 1 ? 8 : g == 2 ? 4 : 3; }
   static constexpr size_t KFewGroupRows(size_t) { return 4; }  // BlockScales4's limit

@@ -466,7 +466,7 @@ struct KQuantKernel {
   }
   template <size_t R, size_t G>
   static void Tile(const GemmArgs& a, size_t r0, size_t nr, size_t g0) {
-    if constexpr (Isa::kWideK) {
+    if constexpr (Isa::kWideTiles) {
       KQuantGemmWide<Isa, F>::template Tile<R, G>(a, r0, nr, g0);
     } else {
       KQuantGemm<Isa, F>::template Tile<R, G>(a, r0, nr, g0);

@@ -351,7 +351,7 @@ struct LegacyKernel {
   }
   template <size_t R, size_t G>
   static void Tile(const GemmArgs& a, size_t r0, size_t nr, size_t g0) {
-    if constexpr (Isa::kWideLegacy) {
+    if constexpr (Isa::kWideTiles) {
       LegacyGemmWide<Isa, F>::template Tile<R, G>(a, r0, nr, g0);
     } else {
       LegacyGemm<Isa, F>::template Tile<R, G>(a, r0, nr, g0);
