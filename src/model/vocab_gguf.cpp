@@ -4,6 +4,8 @@
 #include <string>
 #include <utility>
 
+#include "tokenizer/tekken_writer.h"
+
 namespace autan {
 
 namespace {
@@ -95,6 +97,50 @@ Result<Tokenizer> TokenizerFromGguf(const gguf::File& file) {
   Result<VocabSpec> spec = VocabSpecFromGguf(file);
   if (!spec.ok()) return spec.error();
   return Tokenizer::Create(std::move(spec).value());
+}
+
+Result<std::vector<std::pair<std::string, gguf::Value>>> VocabGgufMetadata(const VocabSpec& given) {
+  using gguf::Value;
+  VocabSpec spec = given;
+  if (given.model == "tekken") {
+    Result<VocabSpec> bpe = TekkenToByteLevelBpe(given);
+    if (!bpe.ok()) return bpe.error();
+    spec = std::move(bpe).value();
+  } else if (given.model == "gpt2" && !given.pre_pattern.empty()) {
+    return Fail(
+        "a byte-level vocabulary with its own pre-tokenizer expression has no GGUF form "
+        "(tokenizer.ggml.pre names one of llama.cpp's)");
+  } else if (given.model != "llama" && given.model != "gpt2") {
+    return Fail("unsupported tokenizer model '%s'", given.model.c_str());
+  }
+  const size_t n = spec.tokens.size();
+  std::vector<std::pair<std::string, Value>> m;
+  m.emplace_back("tokenizer.ggml.model", Value::String(spec.model));
+  m.emplace_back("tokenizer.ggml.pre", Value::String(spec.model == "llama" ? "default" : spec.pre));
+  m.emplace_back("tokenizer.ggml.tokens", Value::StringArray(spec.tokens));
+  if (spec.model == "llama") {
+    std::vector<float> scores = spec.scores;
+    scores.resize(n, 0.0f);
+    m.emplace_back("tokenizer.ggml.scores", Value::F32Array(scores));
+  }
+  std::vector<int32_t> types = spec.token_types;
+  types.resize(n, static_cast<int32_t>(TokenType::kNormal));
+  m.emplace_back("tokenizer.ggml.token_type", Value::I32Array(types));
+  if (spec.model == "gpt2")
+    m.emplace_back("tokenizer.ggml.merges", Value::StringArray(spec.merges));
+  const auto id = [&](const char* key, int32_t v) {
+    if (v >= 0) m.emplace_back(key, Value::U32(static_cast<uint32_t>(v)));
+  };
+  id("tokenizer.ggml.bos_token_id", spec.bos_id);
+  id("tokenizer.ggml.eos_token_id", spec.eos_id);
+  id("tokenizer.ggml.unknown_token_id", spec.unk_id);
+  id("tokenizer.ggml.padding_token_id", spec.pad_id);
+  if (spec.add_bos) m.emplace_back("tokenizer.ggml.add_bos_token", Value::Bool(*spec.add_bos));
+  if (spec.add_eos) m.emplace_back("tokenizer.ggml.add_eos_token", Value::Bool(*spec.add_eos));
+  if (spec.add_space_prefix == false) {
+    m.emplace_back("tokenizer.ggml.add_space_prefix", Value::Bool(false));
+  }
+  return m;
 }
 
 }  // namespace autan

@@ -16,4 +16,12 @@ Result<VocabSpec> VocabSpecFromGguf(const gguf::File& file);
 
 Result<Tokenizer> TokenizerFromGguf(const gguf::File& file);
 
+// The tokenizer.ggml.* keys that store `spec`, as llama.cpp's converter
+// writes them: "llama" with tokens, scores and token types; "gpt2" with
+// tokens, token types, merges and a named pre-tokenizer; a "tekken"
+// vocabulary as gpt2 with the "tekken" pre-tokenizer and merges derived from
+// its ranks. Fails for a vocabulary whose pre-tokenizer is an expression of
+// its own (a tokenizer.json's), which no GGUF key can carry.
+Result<std::vector<std::pair<std::string, gguf::Value>>> VocabGgufMetadata(const VocabSpec& spec);
+
 }  // namespace autan

@@ -11,7 +11,7 @@
 
 namespace autan {
 
-Result<Tokenizer> LoadTokenizerFile(const std::string& path) {
+Result<VocabSpec> LoadVocabSpecFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Fail("%s: cannot open", path.c_str());
   const std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -28,6 +28,11 @@ Result<Tokenizer> LoadTokenizerFile(const std::string& path) {
                                          content.size());
     spec = VocabSpecFromSentencePiece(bytes, path);
   }
+  return spec;
+}
+
+Result<Tokenizer> LoadTokenizerFile(const std::string& path) {
+  Result<VocabSpec> spec = LoadVocabSpecFile(path);
   if (!spec.ok()) return spec.error();
   auto tokenizer = Tokenizer::Create(std::move(*spec));
   if (!tokenizer.ok()) return Fail("%s: %s", path.c_str(), tokenizer.error().message.c_str());

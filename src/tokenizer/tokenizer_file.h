@@ -8,9 +8,12 @@
 
 #include "core/result.h"
 #include "tokenizer/tokenizer.h"
+#include "tokenizer/vocab.h"
 
 namespace autan {
 
 Result<Tokenizer> LoadTokenizerFile(const std::string& path);
+// The vocabulary of such a file, not yet built into a Tokenizer.
+Result<VocabSpec> LoadVocabSpecFile(const std::string& path);
 
 }  // namespace autan

@@ -4,11 +4,14 @@
 // made once per test binary in a temporary folder removed at exit.
 #pragma once
 
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <string>
+#include <string_view>
 
 namespace autan::testing_oracle {
 
@@ -37,6 +40,23 @@ struct OracleFiles {
   OracleFiles(const OracleFiles&) = delete;
   OracleFiles& operator=(const OracleFiles&) = delete;
 };
+
+// Whether `text` holds a combining mark (\p{M}). llama.cpp's "tekken"
+// pre-tokenizer, which a GGUF file's Tekken vocabulary names, spells Mistral's
+// expression without \p{M}, so words with marks (Devanagari, Thai, ...) may
+// split differently there than in tekken.json.
+inline bool HasCombiningMark(std::string_view text) {
+  int error = 0;
+  PCRE2_SIZE offset = 0;
+  pcre2_code* re = pcre2_compile(reinterpret_cast<PCRE2_SPTR>("\\p{M}"), PCRE2_ZERO_TERMINATED,
+                                 PCRE2_UTF | PCRE2_UCP, &error, &offset, nullptr);
+  pcre2_match_data* match = pcre2_match_data_create_from_pattern(re, nullptr);
+  const int rc =
+      pcre2_match(re, reinterpret_cast<PCRE2_SPTR>(text.data()), text.size(), 0, 0, match, nullptr);
+  pcre2_match_data_free(match);
+  pcre2_code_free(re);
+  return rc >= 0;
+}
 
 inline const OracleFiles& Oracle() {
   static const OracleFiles files;
