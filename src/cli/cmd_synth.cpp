@@ -1,11 +1,28 @@
 // autan synth: deterministic random-weight models for tests and benchmarks.
+#include <cstring>
 #include <thread>
 
 #include "cli/commands.h"
 #include "core/mapped_file.h"
+#include "formats/gguf_writer.h"
 #include "model/synth.h"
+#include "model/vocab_gguf.h"
+#include "tokenizer/tokenizer_file.h"
 
 namespace autan::cli {
+namespace {
+
+Result<std::vector<uint8_t>> VocabFileAsGguf(const std::string& path) {
+  Result<VocabSpec> spec = LoadVocabSpecFile(path);
+  if (!spec.ok()) return spec.error();
+  auto metadata = VocabGgufMetadata(*spec);
+  if (!metadata.ok()) return Fail("%s: %s", path.c_str(), metadata.error().message.c_str());
+  gguf::Writer w;
+  for (auto& [key, value] : *metadata) w.Set(key, std::move(value));
+  return w.Serialize();
+}
+
+}  // namespace
 
 CommandFn AddSynthCommand(CLI::App& app) {
   struct Flags {
@@ -32,12 +49,19 @@ CommandFn AddSynthCommand(CLI::App& app) {
       ->delimiter(',')
       ->check(CLI::NonNegativeNumber)
       ->excludes("--sliding-window");
-  cmd->add_option("--vocab", f->vocab, "GGUF file to take the tokenizer from (default: built in)");
+  cmd->add_option("--vocab", f->vocab,
+                  "GGUF or tokenizer file (tekken.json, tokenizer.model, tokenizer.json) to take "
+                  "the vocabulary from (default: built in)");
+  cmd->add_option("--format", f->options.format,
+                  "gguf | safetensors (Hugging Face folder) | consolidated (Mistral folder)")
+      ->check(CLI::IsMember({"gguf", "safetensors", "consolidated"}));
+  cmd->add_option("--shards", f->options.shards, "safetensors: split the weights over N files")
+      ->check(CLI::Range(1, 99999));
   cmd->add_option("--add-control-token", f->options.control_tokens,
                   "Append a control token to the vocabulary (repeatable), e.g. [TOOL_CALLS]")
       ->allow_extra_args(false);  // else CLI11 reads "[A]" as a list holding "A"
   cmd->add_option("-t,--threads", f->threads, "Threads")->check(CLI::Range(1, 1024));
-  cmd->add_option("out", f->out, "Output .gguf path")->required();
+  cmd->add_option("out", f->out, "Output .gguf path, or folder for the folder formats")->required();
   return [f] {
     std::shared_ptr<const MappedFile> bytes;
     if (f->vocab.empty()) {
@@ -46,6 +70,12 @@ CommandFn AddSynthCommand(CLI::App& app) {
       Result<std::shared_ptr<const MappedFile>> opened = MappedFile::Open(f->vocab);
       if (!opened.ok()) return Report(opened.error().message, kExitBadInput);
       bytes = *opened;
+      if (bytes->size() < 4 || std::memcmp(bytes->data(), "GGUF", 4) != 0) {
+        // A tokenizer file: its vocabulary as the GGUF keys convert would write.
+        Result<std::vector<uint8_t>> gguf_bytes = VocabFileAsGguf(f->vocab);
+        if (!gguf_bytes.ok()) return Report(gguf_bytes.error().message, kExitBadInput);
+        bytes = MappedFile::FromBytes(*gguf_bytes, f->vocab);
+      }
     }
     Result<gguf::File> vocab = gguf::File::Parse(bytes);
     if (!vocab.ok()) return Report(vocab.error().message, kExitBadInput);

@@ -25,6 +25,7 @@ CommandFn AddBenchCommand(CLI::App& app);
 CommandFn AddServeCommand(CLI::App& app);
 CommandFn AddUserCommand(CLI::App& app);
 CommandFn AddQuantizeCommand(CLI::App& app);
+CommandFn AddConvertCommand(CLI::App& app);
 
 // The Llama/Mistral SentencePiece vocabulary built into the binary.
 std::span<const uint8_t> EmbeddedVocab();

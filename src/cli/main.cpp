@@ -52,7 +52,7 @@ int main(int argc, char** argv) {
       autan::cli::AddInfoCommand(app),     autan::cli::AddSynthCommand(app),
       autan::cli::AddLogitsCommand(app),   autan::cli::AddBenchCommand(app),
       autan::cli::AddServeCommand(app),    autan::cli::AddUserCommand(app),
-      autan::cli::AddQuantizeCommand(app),
+      autan::cli::AddQuantizeCommand(app), autan::cli::AddConvertCommand(app),
   };
   try {
     app.parse(argc, argv);

@@ -2,12 +2,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <functional>
 #include <string_view>
 
 #include "core/rng.h"
 #include "formats/gguf_writer.h"
 #include "kernels/quant.h"
+#include "model/checkpoint_export.h"
 #include "model/type_plan.h"
 #include "tokenizer/vocab.h"
 
@@ -139,8 +141,10 @@ Status AddControlTokens(const gguf::File& vocab, std::vector<std::string> tokens
 
 }  // namespace
 
-Status WriteSynthModel(const SynthOptions& o, const gguf::File& vocab, const std::string& path,
-                       ThreadPool& pool) {
+namespace {
+
+Status WriteSynthGguf(const SynthOptions& o, const gguf::File& vocab, const std::string& path,
+                      ThreadPool& pool) {
   const Shape* shape = nullptr;
   for (const Shape& s : kShapes) shape = s.name == o.shape ? &s : shape;
   if (shape == nullptr) {
@@ -225,6 +229,42 @@ Status WriteSynthModel(const SynthOptions& o, const gguf::File& vocab, const std
   s.Norm(w, "output_norm.weight", dim);
   s.Matrix(w, "output.weight", type("output.weight"), dim, n_vocab);
   return w.Write(path);
+}
+
+}  // namespace
+
+Status WriteSynthModel(const SynthOptions& o, const gguf::File& vocab, const std::string& path,
+                       ThreadPool& pool) {
+  if (o.shards != 1 && o.format != "safetensors") {
+    return Fail("--shards applies to the safetensors format only");
+  }
+  if (o.format == "gguf") return WriteSynthGguf(o, vocab, path, pool);
+  if (o.format != "safetensors" && o.format != "consolidated") {
+    return Fail("unknown format '%s' (gguf, safetensors, consolidated)", o.format.c_str());
+  }
+  if (o.type != "f32" && o.type != "f16" && o.type != "bf16") {
+    return Fail("type '%s': a %s folder holds f32, f16 or bf16 weights", o.type.c_str(),
+                o.format.c_str());
+  }
+  // The GGUF file first, then the folder from it: one source of weights.
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::create_directories(path, ec);
+  if (ec) return Fail("%s: cannot create: %s", path.c_str(), ec.message().c_str());
+  const std::string staging = (fs::path(path) / ".synth.gguf").string();
+  Status status = WriteSynthGguf(o, vocab, staging, pool);
+  if (status.ok()) {
+    Result<gguf::File> model = gguf::File::Open(staging);
+    status = model.ok()
+                 ? ExportCheckpoint(*model,
+                                    {o.format == "safetensors" ? CheckpointLayout::kHuggingFace
+                                                               : CheckpointLayout::kMistral,
+                                     o.shards},
+                                    path)
+                 : Status(model.error());
+  }
+  fs::remove(staging, ec);
+  return status;
 }
 
 }  // namespace autan

@@ -1,6 +1,7 @@
 // Deterministic random-weight Llama/Mistral/Mixtral models for tests and benchmarks:
 // the real tokenizer and architecture, weights drawn from a seeded generator,
-// written as GGUF that llama.cpp loads too.
+// written as GGUF that llama.cpp loads too, or as a Mistral or Hugging Face
+// model folder holding the very same weights (model/checkpoint_export.h).
 #pragma once
 
 #include <cstdint>
@@ -24,12 +25,18 @@ struct SynthOptions {
   std::vector<int32_t> layer_windows;
   // Appended to the vocabulary as control tokens (e.g. Mistral's "[TOOL_CALLS]").
   std::vector<std::string> control_tokens;
+  // gguf (a file) | safetensors (a Hugging Face folder) | consolidated (a
+  // Mistral folder); the folders take f32, f16 and bf16 only.
+  std::string format = "gguf";
+  int shards = 1;  // safetensors: that many model-0000i-of-0000N files
 };
 
 std::vector<std::string> SynthShapeNames();
 std::vector<std::string> SynthTypeNames();
 
-// Writes the model to `path`, copying every tokenizer.* key of `vocab`.
+// Writes the model to `path` (a file, or a folder for the folder formats),
+// copying every tokenizer.* key of `vocab`. The same options and seed give the
+// same weights in every format.
 Status WriteSynthModel(const SynthOptions& options, const gguf::File& vocab,
                        const std::string& path, ThreadPool& pool);
 
