@@ -5,7 +5,10 @@ synth models, as goldens for tests/model/test_goldens.py.
 Needs a llama.cpp build: LLAMA_CPP_BIN is the folder holding llama-server
 (built by the user from a llama.cpp source snapshot). The models come from
 `autan synth`, so both engines read the very same bytes; each golden records
-the file's SHA-256 so a change to synth cannot go unnoticed.
+the file's SHA-256 so a change to synth cannot go unnoticed. Entries with a
+"convert" format are synth folders (safetensors: Hugging Face's layout,
+consolidated: Mistral's) turned into GGUF by `autan convert`: llama.cpp loads
+the converted file, so the goldens check the conversion too.
 
 usage: LLAMA_CPP_BIN=/path/to/llama.cpp/build/bin tools/llama_goldens.py AUTAN OUT.json
 """
@@ -26,8 +29,10 @@ import urllib.request
 MODELS = [("llama", "tiny", "f32"), ("llama", "tiny", "f16"), ("llama", "tiny", "q8_0"),
           ("llama", "tiny", "q4_0"), ("llama", "small", "q4_k_m"), ("llama", "small", "q8_0"),
           ("mixtral", "tiny", "f16"), ("mixtral", "tiny", "q8_0"), ("mixtral", "small", "f16"),
-          ("llama", "nemo-tiny", "f16"), ("llama", "nemo-tiny", "q8_0")]
-if os.environ.get("GOLDEN_MODELS"):  # e.g. "tiny:q4_k,mixtral:tiny:q6_k" (arch llama by default)
+          ("llama", "nemo-tiny", "f16"), ("llama", "nemo-tiny", "q8_0"),
+          ("mixtral", "tiny", "f16", "safetensors"), ("llama", "nemo-tiny", "f16", "consolidated")]
+# e.g. "tiny:q4_k,mixtral:tiny:q6_k,mixtral:tiny:f16:safetensors" (arch llama by default)
+if os.environ.get("GOLDEN_MODELS"):
     MODELS = [tuple((["llama"] if m.count(":") == 1 else []) + m.split(":"))
               for m in os.environ["GOLDEN_MODELS"].split(",")]
 SEED = 11
@@ -97,18 +102,26 @@ def main():
     result = {"engine": "llama.cpp llama-server, temperature 0, n_probs 5", "seed": SEED,
               "models": []}
     with tempfile.TemporaryDirectory() as tmp:
-        for arch, shape, dtype in MODELS:
+        for arch, shape, dtype, *convert in MODELS:
             model = os.path.join(tmp, f"{arch}-{shape}-{dtype}.gguf")
-            subprocess.run([autan, "synth", "--arch", arch, "--shape", shape, "--type", dtype,
-                            "--seed", str(SEED), model], check=True)
+            synth = [autan, "synth", "--arch", arch, "--shape", shape, "--type", dtype,
+                     "--seed", str(SEED)]
+            if convert:
+                folder = os.path.join(tmp, f"{arch}-{shape}-{dtype}-{convert[0]}")
+                subprocess.run(synth + ["--format", convert[0], folder], check=True)
+                subprocess.run([autan, "convert", folder, model], check=True)
+            else:
+                subprocess.run(synth + [model], check=True)
             with open(model, "rb") as f:
                 digest = hashlib.sha256(f.read()).hexdigest()
             entry = {"shape": shape, "type": dtype, "sha256": digest,
                      "cases": goldens_for(server_bin, model)}
+            if convert:
+                entry = {"convert": convert[0], **entry}
             if arch != "llama":
                 entry = {"arch": arch, **entry}
             result["models"].append(entry)
-            print(f"{arch} {shape} {dtype}: done", file=sys.stderr)
+            print(f"{arch} {shape} {dtype} {''.join(convert)}: done", file=sys.stderr)
     with open(out, "w") as f:
         json.dump(result, f, indent=1)
         f.write("\n")

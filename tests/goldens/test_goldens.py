@@ -32,11 +32,18 @@ class GoldenTest(unittest.TestCase):
     def check_model(self, entry, seed, tmp):
         arch = entry.get("arch", "llama")
         model = os.path.join(tmp, f"{arch}-{entry['shape']}-{entry['type']}.gguf")
-        subprocess.run([AUTAN, "synth", "--arch", arch, "--shape", entry["shape"],
-                        "--type", entry["type"], "--seed", str(seed), model], check=True)
+        synth = [AUTAN, "synth", "--arch", arch, "--shape", entry["shape"],
+                 "--type", entry["type"], "--seed", str(seed)]
+        if "convert" in entry:  # a synth folder, converted to the GGUF llama.cpp read
+            folder = os.path.join(tmp, f"{arch}-{entry['shape']}-{entry['type']}-{entry['convert']}")
+            subprocess.run(synth + ["--format", entry["convert"], folder], check=True)
+            subprocess.run([AUTAN, "convert", folder, model], check=True,
+                           stderr=subprocess.DEVNULL)
+        else:
+            subprocess.run(synth + [model], check=True)
         with open(model, "rb") as f:
             self.assertEqual(hashlib.sha256(f.read()).hexdigest(), entry["sha256"],
-                             "autan synth output changed: regenerate the goldens")
+                             "autan synth or convert output changed: regenerate the goldens")
         tol = TOLERANCE.get(entry["type"], QUANTIZED_TOLERANCE)
         worst = 0.0
         for case in entry["cases"]:
@@ -63,7 +70,8 @@ class GoldenTest(unittest.TestCase):
                     err = abs(row[t["id"]] - t["logprob"])
                     worst = max(worst, err)
                     self.assertLessEqual(err, tol, f"{entry['type']} step {step} token {t['id']}")
-        print(f"{arch} {entry['shape']} {entry['type']}: worst |dlogp| {worst:.2e} (tol {tol})")
+        source = f" (converted from {entry['convert']})" if "convert" in entry else ""
+        print(f"{arch} {entry['shape']} {entry['type']}{source}: worst |dlogp| {worst:.2e} (tol {tol})")
 
     def test_goldens(self):
         with open(os.path.join(HERE, "llama_cpp.json")) as f:
@@ -72,6 +80,8 @@ class GoldenTest(unittest.TestCase):
         with tempfile.TemporaryDirectory() as tmp:
             for entry in goldens["models"]:
                 name = f"{entry.get('arch', 'llama')}-{entry['shape']}-{entry['type']}"
+                if "convert" in entry:
+                    name += f" (converted from {entry['convert']})"
                 with self.subTest(model=name):
                     self.check_model(entry, goldens["seed"], tmp)
 
