@@ -184,6 +184,54 @@ TEST_F(SynthLayouts, QuantizedWeightsHaveNoFolderForm) {
       << s.error().message;
 }
 
+// A vocabulary's chat template goes into the Hugging Face folder's
+// tokenizer_config.json and from there back into the converted GGUF file.
+TEST_F(SynthLayouts, ChatTemplateTravelsThroughTokenizerConfig) {
+  Result<gguf::File> spm =
+      gguf::File::Open(std::string(AUTAN_TESTDATA) + "/vocab/ggml-vocab-llama-spm.gguf");
+  ASSERT_TRUE(spm.ok());
+  std::ifstream in(std::string(AUTAN_TESTDATA) +
+                   "/templates/mistralai-Mistral-Nemo-Instruct-2407.jinja");
+  const std::string tmpl((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_GT(tmpl.size(), 100u);
+  gguf::Writer w;
+  w.CopyMetadata(*spm, "tokenizer.");
+  w.SetString("tokenizer.chat_template", tmpl);
+  Result<std::vector<uint8_t>> bytes = w.Serialize();
+  ASSERT_TRUE(bytes.ok());
+  Result<gguf::File> vocab = gguf::File::Parse(MappedFile::FromBytes(*bytes, "vocab"));
+  ASSERT_TRUE(vocab.ok());
+  SynthOptions o;
+  o.type = "f16";
+  o.format = "safetensors";
+  ThreadPool pool(2);
+  const fs::path hf = root_ / "hf";
+  ASSERT_TRUE(WriteSynthModel(o, *vocab, hf.string(), pool).ok());
+  const fs::path config_path = hf / "tokenizer_config.json";
+  json config = json::parse(std::ifstream(config_path));
+  EXPECT_EQ(config["chat_template"], tmpl);
+
+  auto converted_template = [&]() -> std::string {
+    const std::string out = (root_ / "out.gguf").string();
+    Result<ConvertReport> r = ConvertCheckpoint(hf.string(), out, {});
+    if (!r.ok()) return "error: " + r.error().message;
+    Result<gguf::File> file = gguf::File::Open(out);
+    Result<std::string_view> t = file->GetString("tokenizer.chat_template");
+    return t.ok() ? std::string(*t) : "missing";
+  };
+  EXPECT_EQ(converted_template(), tmpl);
+  // Hugging Face's list of named templates: the one named "default".
+  config["chat_template"] = json::array({{{"name", "tool_use"}, {"template", "{{ tools }}"}},
+                                         {{"name", "default"}, {"template", tmpl}}});
+  std::ofstream(config_path) << config.dump();
+  EXPECT_EQ(converted_template(), tmpl);
+  config["chat_template"] = 5;
+  std::ofstream(config_path) << config.dump();
+  EXPECT_NE(converted_template().find(
+                "tokenizer_config.json: field 'chat_template' must be a string or a list"),
+            std::string::npos);
+}
+
 // A nemo-tiny model with Mistral NeMo's genuine Tekken vocabulary, cut to
 // 1000 special ids and 15000 ranks to stay small: its tekken.json goes
 // through GGUF (synth), back to tekken.json (the Mistral folder) and to
