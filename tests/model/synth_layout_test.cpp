@@ -184,6 +184,39 @@ TEST_F(SynthLayouts, QuantizedWeightsHaveNoFolderForm) {
       << s.error().message;
 }
 
+// Attention windows (one for all layers, or one per layer) are restated in
+// params.json and config.json and come back into the converted GGUF; an 8-token
+// window changes these ~30-token logits, so a lost window would show.
+TEST_F(SynthLayouts, SlidingWindowsInEveryLayout) {
+  Result<gguf::File> vocab =
+      gguf::File::Open(std::string(AUTAN_TESTDATA) + "/vocab/ggml-vocab-llama-spm.gguf");
+  ASSERT_TRUE(vocab.ok());
+  for (const std::vector<int32_t>& windows : {std::vector<int32_t>{8}, {8, 0}}) {
+    SynthOptions o;
+    o.type = "f16";
+    if (windows.size() == 1) {
+      o.sliding_window = windows[0];
+    } else {
+      o.layer_windows = windows;
+    }
+    WriteAll(o, *vocab);
+    ExpectSameEverywhere(kText);
+    const json params = json::parse(std::ifstream(root_ / "mistral" / "params.json"));
+    const json config = json::parse(std::ifstream(root_ / "hf" / "config.json"));
+    const json want = windows.size() == 1 ? json(windows[0]) : json(windows);
+    EXPECT_EQ(params["sliding_window"], want);
+    EXPECT_EQ(config["sliding_window"], want);
+    EXPECT_EQ(config["architectures"][0], "MistralForCausalLM");
+    Result<gguf::File> converted = gguf::File::Open((root_ / "hf.gguf").string());
+    ASSERT_TRUE(converted.ok());
+    if (windows.size() == 1) {
+      EXPECT_EQ(*converted->GetUInt("llama.attention.sliding_window"), 8u);
+    } else {
+      EXPECT_EQ(*converted->GetIntArray("llama.attention.sliding_window"), windows);
+    }
+  }
+}
+
 // A vocabulary's chat template goes into the Hugging Face folder's
 // tokenizer_config.json and from there back into the converted GGUF file.
 TEST_F(SynthLayouts, ChatTemplateTravelsThroughTokenizerConfig) {
