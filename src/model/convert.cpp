@@ -131,6 +131,8 @@ Result<TokenizerConfig> ReadTokenizerConfig(const fs::path& path) {
   TokenizerConfig c;
   std::error_code ec;
   if (!fs::exists(path, ec)) return c;
+  if (fs::file_size(path, ec) > (size_t{16} << 20))
+    return Fail("%s: larger than 16 MiB", path.c_str());
   std::ifstream in(path, std::ios::binary);
   std::stringstream text;
   text << in.rdbuf();
@@ -141,9 +143,11 @@ Result<TokenizerConfig> ReadTokenizerConfig(const fs::path& path) {
       c.chat_template = t->get<std::string>();
     } else if (t->is_array()) {
       for (const auto& entry : *t) {
-        if (entry.is_object() && entry.value("name", "") == "default" &&
-            entry.contains("template") && entry["template"].is_string()) {
-          c.chat_template = entry["template"].get<std::string>();
+        const auto name = entry.is_object() ? entry.find("name") : entry.end();
+        const auto body = entry.is_object() ? entry.find("template") : entry.end();
+        if (name != entry.end() && name->is_string() && *name == "default" && body != entry.end() &&
+            body->is_string()) {
+          c.chat_template = body->get<std::string>();
         }
       }
       if (!c.chat_template) {
