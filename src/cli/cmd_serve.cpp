@@ -36,8 +36,12 @@ CommandFn AddServeCommand(CLI::App& app) {
   cmd->add_flag("!--no-prefix-cache", o->prefix_cache,
                 "Compute every prompt in full instead of reusing cached prefixes");
   cmd->add_option("--model-id", o->model_id, "Model name in the API (default: the file name)");
-  cmd->add_option("--chat-template", o->chat_template,
-                  "Built-in chat format name or Jinja file (default: the model's template)");
+  cmd->add_option(
+      "--chat-template", o->chat_template,
+      "Jinja file, built-in format (mistral-v1, mistral-v3, mistral-v3-tekken, "
+      "mistral-v7, llama2, llama3, llama3.1, chatml, gemma, phi3) or Mistral's "
+      "token-level format (mistral-instruct, mistral-instruct-v1|v2|v3|v7); default: the "
+      "model's template, else its Mistral tokenizer's format");
   cmd->add_option("--rate-limit-rpm", o->rate_limit_rpm,
                   "Requests per minute per API key (per client address without keys), unless "
                   "the keys file sets rpm=N; 0: no limit")
