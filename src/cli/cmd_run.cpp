@@ -166,7 +166,8 @@ int Interactive(Runner& r) {
 CommandFn AddRunCommand(CLI::App& app) {
   auto f = std::make_shared<RunFlags>();
   CLI::App* cmd = app.add_subcommand("run", "Generate text, or chat when no prompt is given");
-  cmd->add_option("-m,--model", f->model, "Model file")->required();
+  cmd->add_option("-m,--model", f->model, "Model file, folder, or a name pulled with `autan pull`")
+      ->required();
   cmd->add_option("-p,--prompt", f->prompt, "Prompt; prints only the continuation");
   cmd->add_option("-n,--n-predict", f->n_predict, "Most tokens to generate (-1: until the end)");
   cmd->add_option("-c,--ctx", f->ctx, "Context size (default: the model's, at most 4096)")
@@ -198,6 +199,9 @@ CommandFn AddRunCommand(CLI::App& app) {
   return [f] {
     using Clock = std::chrono::steady_clock;
     const Clock::time_point start = Clock::now();
+    Result<std::string> path = ResolveModelArg(f->model);
+    if (!path.ok()) return Report(path.error().message, kExitBadInput);
+    f->model = *path;
     Result<std::shared_ptr<const Model>> model =
         Model::Load(f->model, {.sliding_window = f->sliding_window});
     if (!model.ok()) return Report(model.error().message, kExitBadInput);

@@ -13,7 +13,8 @@ CommandFn AddServeCommand(CLI::App& app) {
   auto hash_key = std::make_shared<std::string>();
   o->threads = static_cast<int>(std::thread::hardware_concurrency());
   CLI::App* cmd = app.add_subcommand("serve", "Serve the model over an OpenAI-compatible HTTP API");
-  cmd->add_option("-m,--model", o->model_path, "Model file");
+  cmd->add_option("-m,--model", o->model_path,
+                  "Model file, folder, or a name pulled with `autan pull`");
   cmd->add_option("--host", o->host, "Address to listen on");
   cmd->add_option("--port", o->port, "Port (0: any free one)");
   cmd->add_option("--parallel", o->parallel, "Sequences decoded together")
@@ -97,6 +98,9 @@ CommandFn AddServeCommand(CLI::App& app) {
       return 0;
     }
     if (o->model_path.empty()) return Report("serve: --model is required", kExitBadInput);
+    Result<std::string> path = ResolveModelArg(o->model_path);
+    if (!path.ok()) return Report(path.error().message, kExitBadInput);
+    o->model_path = *path;
     Status s = server::Serve(*o);
     if (!s.ok()) return Report(s.error().message, kExitBadInput);
     return 0;
