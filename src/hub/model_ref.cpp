@@ -51,11 +51,11 @@ Status CheckPart(std::string_view part, const char* what, std::string_view whole
                   w.c_str(), c);
     }
   }
-  if (part.front() == '.' || part.front() == '-') {
-    return Fail("%s '%s': a part starts with '%c'", what, w.c_str(), part.front());
-  }
   if (part.find("..") != std::string_view::npos) {
     return Fail("%s '%s': '..' is not allowed", what, w.c_str());
+  }
+  if (part.front() == '.' || part.front() == '-') {
+    return Fail("%s '%s': a part starts with '%c'", what, w.c_str(), part.front());
   }
   return {};
 }

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -112,17 +113,23 @@ struct ProbeResult {
 // resolve URL, following redirects within the same host only (a renamed
 // repository), as huggingface_hub does. LFS files answer with
 // `X-Linked-Etag: "<sha256>"` and `X-Linked-Size`.
-Result<ProbeResult> Probe(const Context& c) {
+// Returns false for a failure worth retrying (`retry_reason` says which).
+Result<bool> ProbeOnce(const Context& c, ProbeResult& p, std::string& retry_reason) {
   std::string url = c.ref.url;
   for (int hop = 0; hop <= kMaxRedirects; ++hop) {
     Result<Origin> origin = ParseOrigin(url);
     if (!origin.ok()) return origin.error();
     const std::vector<std::string> headers = c.Headers(*origin);
     HttpOutcome out = c.http.Perform({.url = url, .head = true, .headers = headers}, {});
-    if (out.kind != HttpOutcome::Kind::kDone) {
+    if (out.kind == HttpOutcome::Kind::kFatal) {
       return Fail("cannot reach %s: %s", origin->host.c_str(), out.error.c_str());
     }
     const HttpResponse& r = out.response;
+    if (out.kind == HttpOutcome::Kind::kTransport || r.status == 429 || r.status >= 500) {
+      retry_reason = origin->host + ": " +
+                     (out.error.empty() ? "HTTP " + std::to_string(r.status) : out.error);
+      return false;
+    }
     if (r.status >= 300 && r.status < 400 && !r.redirect_url.empty()) {
       Result<Origin> next = ParseOrigin(r.redirect_url);
       if (!next.ok())
@@ -135,7 +142,6 @@ Result<ProbeResult> Probe(const Context& c) {
     } else if (r.status < 200 || r.status >= 300) {
       return StatusError(r.status, *origin, c.ref, !headers.empty());
     }
-    ProbeResult p;
     p.sha256 = Sha256FromEtag(r.Header("x-linked-etag"));
     const std::string size = r.Header("x-linked-size");
     if (!size.empty() && !ParseU64(size, p.size)) {
@@ -144,7 +150,7 @@ Result<ProbeResult> Probe(const Context& c) {
     if (p.size == 0 && r.status >= 200 && r.status < 300) {
       ParseU64(r.Header("content-length"), p.size);
     }
-    return p;
+    return true;
   }
   return Fail("more than %d redirects for %s", kMaxRedirects, c.ref.url.c_str());
 }
@@ -225,7 +231,9 @@ Result<bool> FetchOnce(const Context& c, PartFile& part, uint64_t& total,
     bool writing = false;
     HttpHandlers handlers;
     handlers.on_headers = [&](const HttpResponse& r) -> Status {
-      if (r.status >= 300 && r.status < 400) return {};  // the body is a redirect page
+      // A redirect's body is a page for browsers; an overloaded server's is
+      // retried below.
+      if ((r.status >= 300 && r.status < 400) || r.status == 429 || r.status >= 500) return {};
       if (r.status == 416) {
         part.Remove();
         return Fail(
@@ -295,37 +303,51 @@ Result<bool> FetchOnce(const Context& c, PartFile& part, uint64_t& total,
   return Fail("more than %d redirects for %s", kMaxRedirects, c.ref.url.c_str());
 }
 
-// Fetches until the part file is whole, retrying dropped connections with
-// exponential backoff.
-Status Download(const Context& c, PartFile& part, uint64_t& total) {
+// Calls `once` until it returns true, waiting 1, 2, 4, ... s (at most 30)
+// after each try that returns false, and giving up after options.retries
+// tries in a row that moved `position` no further. Errors end it at once.
+Status Retry(const PullOptions& options, const std::function<Result<bool>(std::string&)>& once,
+             const std::function<uint64_t()>& position, const std::function<std::string()>& kept) {
   int failures = 0;
-  double backoff = c.options.first_backoff_s;
-  while (total == 0 || part.size < total) {
-    const uint64_t before = part.size;
+  double backoff = options.first_backoff_s;
+  for (;;) {
+    const uint64_t before = position();
     std::string reason;
-    Result<bool> done = FetchOnce(c, part, total, reason);
+    Result<bool> done = once(reason);
     if (!done.ok()) return done.error();
     if (*done) return {};
-    if (part.size > before) {
+    if (position() > before) {
       failures = 0;  // progress: the connection is worth another try
-      backoff = c.options.first_backoff_s;
+      backoff = options.first_backoff_s;
     }
-    if (++failures > c.options.retries) {
-      return Fail(
-          "download failed after %d attempts (%s); %s of it is kept in %s: run the same "
-          "command again to resume",
-          failures, reason.c_str(), Human(part.size).c_str(), part.path.c_str());
+    if (++failures > options.retries) {
+      return Fail("gave up after %d attempts (%s)%s", failures, reason.c_str(), kept().c_str());
     }
-    if (c.options.note) {
+    if (options.note) {
       char line[512];
-      std::snprintf(line, sizeof(line), "%s at %s; retrying in %.1f s", reason.c_str(),
-                    Human(part.size).c_str(), backoff);
-      c.options.note(line);
+      std::snprintf(line, sizeof(line), "%s; retrying in %.1f s", reason.c_str(), backoff);
+      options.note(line);
     }
     std::this_thread::sleep_for(std::chrono::duration<double>(backoff));
     backoff = std::min(backoff * 2, 30.0);
   }
-  return {};
+}
+
+// Fetches until the part file is whole.
+Status Download(const Context& c, PartFile& part, uint64_t& total) {
+  if (total != 0 && part.size >= total) return {};
+  return Retry(
+      c.options,
+      [&](std::string& reason) -> Result<bool> {
+        Result<bool> done = FetchOnce(c, part, total, reason);
+        if (done.ok() && !*done) reason += " at " + Human(part.size);
+        return done;
+      },
+      [&] { return part.size; },
+      [&] {
+        return "; " + Human(part.size) + " is kept in " + part.path +
+               ": run the same command again to resume";
+      });
 }
 
 Status CheckFreeSpace(const std::string& dir, uint64_t needed) {
@@ -444,17 +466,19 @@ Result<PullResult> Pull(const ModelRef& ref, const PullOptions& options) {
 
   uint64_t total = 0;
   if (expected_sha.empty()) {
-    Result<ProbeResult> probe = Probe(c);
-    if (!probe.ok()) return probe.error();
-    if (probe->sha256.empty()) {
+    ProbeResult probe;
+    AUTAN_TRY(Retry(
+        options, [&](std::string& reason) { return ProbeOnce(c, probe, reason); },
+        [] { return uint64_t{0}; }, [] { return std::string(); }));
+    if (probe.sha256.empty()) {
       return Fail(
           "%s gives no SHA-256 for %s (no X-Linked-Etag), so the download could not be "
           "verified; pass --sha256 HEX",
           ParseOrigin(ref.url).ok() ? ParseOrigin(ref.url)->host.c_str() : "the server",
           ref.url.c_str());
     }
-    expected_sha = probe->sha256;
-    total = probe->size;
+    expected_sha = probe.sha256;
+    total = probe.size;
   }
   Result<std::unique_ptr<PartFile>> part = OpenPart(final_path + ".part", total);
   if (!part.ok()) return part.error();

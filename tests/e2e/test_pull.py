@@ -31,7 +31,9 @@ class Hub:
         self.drop_once = None  # cut the next full-body GET after this many bytes
         self.stall_once = None  # stall the next GET after this many bytes
         self.bad_range = False  # answer ranges with a wrong Content-Range
+        self.ignore_range = False  # answer ranges with the whole file (200)
         self.redirect_to = None  # the hub redirects here instead of to the CDN
+        self.busy_once = set()  # servers ("hub", "cdn") that answer their next request 503
         self.lock = threading.Lock()
         self.cdn = self._serve(self._cdn_handler())
         self.hub = self._serve(self._hub_handler())
@@ -59,8 +61,13 @@ class Hub:
             return [r for r in self.requests if r[0] == server and (method is None or r[1] == method)]
 
     def _record(self, name, handler):
+        """Logs a request; True when the server is to answer it 503."""
         with self.lock:
             self.requests.append((name, handler.command, handler.path, dict(handler.headers)))
+            if name in self.busy_once:
+                self.busy_once.discard(name)
+                return True
+        return False
 
     def _hub_handler(self):
         hub = self
@@ -78,7 +85,8 @@ class Hub:
                 self.answer()
 
             def answer(self):
-                hub._record("hub", self)
+                if hub._record("hub", self):
+                    return self.reply(503)
                 parts = self.path.split("?")[0].split("/")
                 # /owner/repo/resolve/rev/file...
                 if len(parts) < 6 or parts[3] != "resolve":
@@ -120,18 +128,18 @@ class Hub:
                 self.answer(body=True)
 
             def answer(self, body):
-                hub._record("cdn", self)
+                busy = hub._record("cdn", self)
                 path = self.path.split("?")[0]
                 key = path[len("/cdn/"):] if path.startswith("/cdn/") else path[len("/plain/"):]
                 data = hub.files.get(key)
-                if data is None:
-                    self.send_response(404)
+                if data is None or busy:
+                    self.send_response(503 if busy else 404)
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                     return
                 start = 0
                 rng = self.headers.get("Range")
-                if rng:
+                if rng and not hub.ignore_range:
                     start = int(rng[len("bytes="):].rstrip("-"))
                     if start >= len(data):
                         self.send_response(416)
@@ -196,6 +204,8 @@ class PullTest(unittest.TestCase):
         self.hub.requests.clear()
         self.hub.gated.clear()
         self.hub.bad_range = False
+        self.hub.ignore_range = False
+        self.hub.busy_once.clear()
         self.hub.redirect_to = None
         self.work = tempfile.TemporaryDirectory(dir=self.tmp.name)
         self.store = os.path.join(self.work.name, "store")
@@ -222,6 +232,9 @@ class PullTest(unittest.TestCase):
         self.assertEqual(self.store_files(), [name])
         self.assertEqual(self.stored(name), self.model)
         self.assertIn(self.sha, err)
+        # Not a terminal: a line per tenth of the file, not a redrawn bar.
+        self.assertIn("autan: 100%", err)
+        self.assertNotIn("\r", err)
         # The metadata came from the hub, the bytes from the CDN it redirected to.
         self.assertEqual([r[2] for r in self.hub.seen("hub", "HEAD")],
                          ["/" + repo_file.replace("GGUF/", "GGUF/resolve/main/")])
@@ -289,6 +302,15 @@ class PullTest(unittest.TestCase):
         self.assertEqual(self.hub.seen("cdn", "GET")[-1][3].get("Range"), "bytes=%d-" % third)
         self.assertEqual(self.stored("o--r--m.gguf"), self.model)
         self.assertEqual(self.store_files(), ["o--r--m.gguf"])
+
+    def test_busy_servers_are_retried(self):
+        self.hub.add("o/r/m.gguf", self.model)
+        self.hub.busy_once.update({"hub", "cdn"})
+        rc, _, err = autan("pull", "hf://o/r/m.gguf", env=self.env)
+        self.assertEqual(rc, 0, err)
+        self.assertIn("127.0.0.1: HTTP 503; retrying", err)
+        self.assertIn("HTTP 503 from localhost at 0.0 MiB; retrying", err)
+        self.assertEqual(self.stored("o--r--m.gguf"), self.model)
 
     def test_stalled_connection_times_out_and_resumes(self):
         self.hub.add("o/r/m.gguf", self.model)
@@ -388,6 +410,33 @@ class PullTest(unittest.TestCase):
         self.assertEqual(rc, 1)
         self.assertIn("answered range bytes %d-" % (half + 1), err)
         self.assertNotIn("o--r--m.gguf", self.store_files())
+
+    def test_server_ignoring_the_range_means_starting_over(self):
+        self.hub.add("o/r/m.gguf", self.model)
+        self.hub.ignore_range = True
+        os.makedirs(self.store)
+        with open(os.path.join(self.store, "o--r--m.gguf.part"), "wb") as f:
+            f.write(b"\xff" * 1000)  # not the file's start: kept, it would fail the digest
+        rc, _, err = autan("pull", "hf://o/r/m.gguf", env=self.env)
+        self.assertEqual(rc, 0, err)
+        self.assertIn("starting over", err)
+        self.assertEqual(self.hub.seen("cdn", "GET")[-1][3].get("Range"), "bytes=1000-")
+        self.assertEqual(self.stored("o--r--m.gguf"), self.model)
+
+    def test_range_past_the_end_is_an_error_then_a_fresh_start(self):
+        self.hub.add("m.gguf", self.model)
+        url = self.hub.cdn_base + "/plain/m.gguf"
+        os.makedirs(self.store)
+        part = os.path.join(self.store, "m.gguf.part")
+        with open(part, "wb") as f:
+            f.write(self.model + b"extra")
+        rc, _, err = autan("pull", url, "--sha256", self.sha, env=self.env, timeout=30)
+        self.assertEqual(rc, 1)
+        self.assertIn("HTTP 416", err)
+        self.assertEqual(self.store_files(), [])
+        rc, _, err = autan("pull", url, "--sha256", self.sha, env=self.env)
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(self.stored("m.gguf"), self.model)
 
     def test_plain_url_needs_a_digest(self):
         self.hub.add("m.gguf", self.model)
