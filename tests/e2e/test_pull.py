@@ -6,6 +6,7 @@ The hub answers HEAD/GET /OWNER/REPO/resolve/REV/FILE as huggingface.co does
 for LFS files: a 302 to a CDN (another origin, so a token must not follow)
 with `X-Linked-Etag: "<sha256>"` and `X-Linked-Size`. The CDN serves bytes
 with Range support and can be told to cut or stall a transfer midway."""
+import fcntl
 import hashlib
 import http.server
 import os
@@ -311,6 +312,18 @@ class PullTest(unittest.TestCase):
         self.assertIn("127.0.0.1: HTTP 503; retrying", err)
         self.assertIn("HTTP 503 from localhost at 0.0 MiB; retrying", err)
         self.assertEqual(self.stored("o--r--m.gguf"), self.model)
+
+    def test_a_second_pull_of_the_same_file_waits_its_turn(self):
+        self.hub.add("o/r/m.gguf", self.model)
+        os.makedirs(self.store)
+        with open(os.path.join(self.store, "o--r--m.gguf.part"), "wb") as held:
+            fcntl.flock(held, fcntl.LOCK_EX)  # as a running pull holds it
+            rc, _, err = autan("pull", "hf://o/r/m.gguf", env=self.env)
+        self.assertEqual(rc, 1)
+        self.assertIn("another `autan pull` is downloading this file", err)
+        self.assertEqual(self.hub.seen("cdn"), [])
+        rc, _, err = autan("pull", "hf://o/r/m.gguf", env=self.env)
+        self.assertEqual(rc, 0, err)
 
     def test_stalled_connection_times_out_and_resumes(self):
         self.hub.add("o/r/m.gguf", self.model)
