@@ -406,6 +406,19 @@ Status Finish(PartFile& part, const std::string& expected_sha, const std::string
 
 }  // namespace
 
+Status CheckToken(std::string_view token) {
+  for (size_t i = 0; i < token.size(); ++i) {
+    const auto c = static_cast<unsigned char>(token[i]);
+    if (c <= ' ' || c >= 0x7f) {
+      return Fail(
+          "the token (HF_TOKEN or --token-file) has a space or control character at "
+          "position %zu",
+          i);
+    }
+  }
+  return {};
+}
+
 Result<ContentRange> ParseContentRange(std::string_view value) {
   const std::string v(value);
   if (!value.starts_with("bytes "))
@@ -453,6 +466,7 @@ Result<PullResult> Pull(const ModelRef& ref, const PullOptions& options) {
     if (expected_sha.empty())
       return Fail("--sha256 '%s': expected 64 hex digits", options.sha256.c_str());
   }
+  AUTAN_TRY(CheckToken(options.token));
   Result<std::string> endpoint = CheckEndpoint(options.endpoint);
   if (!endpoint.ok()) return endpoint.error();
   Result<Origin> endpoint_origin = ParseOrigin(*endpoint);

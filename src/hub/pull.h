@@ -44,6 +44,10 @@ struct PullResult {
 // a network failure keeps it, so that running the same pull again resumes.
 Result<PullResult> Pull(const ModelRef& ref, const PullOptions& options);
 
+// A token must be one printable word: anything else could end the header
+// line and add headers of its own. The error does not show the token.
+Status CheckToken(std::string_view token);
+
 // "bytes START-END/TOTAL" (RFC 9110 14.4), each number checked.
 struct ContentRange {
   uint64_t start = 0, end = 0, total = 0;

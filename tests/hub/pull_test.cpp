@@ -37,5 +37,15 @@ TEST(Etag, Sha256FromLinkedEtag) {
   EXPECT_EQ(Sha256FromEtag(""), "");
 }
 
+TEST(Token, OnlyOnePrintableWordMayBeSent) {
+  EXPECT_TRUE(CheckToken("hf_AbC123").ok());
+  EXPECT_TRUE(CheckToken("").ok());  // no token: no header
+  for (const char* bad : {"hf_a\r\nX-Evil: 1", "hf a", "hf_a\n", "hf_\x7f", "hf_\xc3\xa9"}) {
+    Status s = CheckToken(bad);
+    ASSERT_FALSE(s.ok()) << bad;
+    EXPECT_EQ(s.error().message.find("hf_"), std::string::npos) << s.error().message;
+  }
+}
+
 }  // namespace
 }  // namespace autan::hub
