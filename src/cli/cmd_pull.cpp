@@ -90,6 +90,11 @@ CommandFn AddPullCommand(CLI::App& app) {
     if (!ref.ok()) return Report(ref.error().message, kExitBadInput);
     Result<std::string> token = Token(*f, env);
     if (!token.ok()) return Report(token.error().message, kExitBadInput);
+    if (Status s = hub::CheckToken(*token); !s.ok())
+      return Report(s.error().message, kExitBadInput);
+    if (!f->sha256.empty() && hub::Sha256FromEtag(f->sha256).empty()) {
+      return Report("--sha256 '" + f->sha256 + "': expected 64 hex digits", kExitBadInput);
+    }
 
     PullProgress progress(isatty(STDERR_FILENO) != 0);
     hub::PullOptions options{.store_dir = *store,

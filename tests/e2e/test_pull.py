@@ -369,6 +369,11 @@ class PullTest(unittest.TestCase):
         self.assertIn("HTTP 401", err)
         self.assertIn("token was refused", err)
         self.assertNotIn("hf_wrong_secret_987", out + err)
+        rc, _, err = autan("pull", "hf://gated/r/m.gguf",
+                           env=dict(self.env, HF_TOKEN=GOOD_TOKEN + "\r\nX-Injected: 1"))
+        self.assertEqual(rc, 2)
+        self.assertIn("control character", err)
+        self.assertNotIn(GOOD_TOKEN, err)
         self.assertEqual(self.store_files(), [])
 
         self.hub.requests.clear()
@@ -461,6 +466,9 @@ class PullTest(unittest.TestCase):
         self.assertEqual(rc, 1)
         self.assertIn("SHA-256 mismatch", err)
         self.assertEqual(self.store_files(), [])
+        rc, _, err = autan("pull", url, "--sha256", "abc", env=self.env)
+        self.assertEqual(rc, 2)
+        self.assertIn("expected 64 hex digits", err)
         rc, out, err = autan("pull", url, "--sha256", self.sha.upper(), env=self.env)
         self.assertEqual(rc, 0, err)
         self.assertEqual(self.stored("m.gguf"), self.model)
