@@ -1,7 +1,6 @@
 #include "hub/pull.h"
 
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -15,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/sha256.h"
 #include "formats/gguf.h"
 #include "hub/http_client.h"
 
@@ -22,33 +22,6 @@ namespace autan::hub {
 namespace {
 
 constexpr int kMaxRedirects = 10;
-
-// SHA-256 over the file as it grows (OpenSSL's, which uses the CPU's SHA
-// instructions where there are some: a 4 GB model hashes in seconds).
-class Sha256Stream {
- public:
-  Sha256Stream() : ctx_(EVP_MD_CTX_new()) { Reset(); }
-  void Reset() { EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr); }
-  void Update(std::string_view data) { EVP_DigestUpdate(ctx_.get(), data.data(), data.size()); }
-  std::string HexDigest() {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int n = 0;
-    EVP_DigestFinal_ex(ctx_.get(), digest, &n);
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string hex;
-    for (unsigned int i = 0; i < n; ++i) {
-      hex += kHex[digest[i] >> 4];
-      hex += kHex[digest[i] & 15];
-    }
-    return hex;
-  }
-
- private:
-  struct Free {
-    void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
-  };
-  std::unique_ptr<EVP_MD_CTX, Free> ctx_;
-};
 
 bool ParseU64(std::string_view s, uint64_t& out) {
   if (s.empty() || s.size() > 19) return false;  // below 2^63, no overflow
@@ -161,7 +134,7 @@ struct PartFile {
   std::string path;
   uint64_t size = 0;
   uint64_t resumed_at = 0;  // bytes that were there before this run
-  Sha256Stream sha;
+  Sha256Hasher sha;
 
   ~PartFile() {
     if (fd >= 0) close(fd);
@@ -376,7 +349,7 @@ Status MakeDirs(const std::string& dir) {
 // store never holds a file that is partial, altered or unreadable.
 Status Finish(PartFile& part, const std::string& expected_sha, const std::string& final_path,
               std::string& actual_sha) {
-  actual_sha = part.sha.HexDigest();
+  actual_sha = part.sha.FinishHex();
   if (actual_sha != expected_sha) {
     part.Remove();
     return Fail(
