@@ -8,6 +8,7 @@ packages=(
   libhwy-dev libboost-dev nlohmann-json3-dev libpcre2-dev libcli11-dev
   libspdlog-dev libfmt-dev
   libsqlite3-dev libargon2-dev
+  libcurl4-openssl-dev libssl-dev  # autan pull: HTTPS downloads, SHA-256 (src/hub)
   strace iproute2 util-linux  # the offline test: unshare -n, ip, strace (tests/security)
   argon2  # the reference Argon2 tool, an oracle for the password tests
   libgtest-dev libgmock-dev libbenchmark-dev libsentencepiece-dev

@@ -64,11 +64,15 @@ CommandFn AddInfoCommand(CLI::App& app) {
   };
   auto f = std::make_shared<Flags>();
   CLI::App* cmd = app.add_subcommand("info", "Show a model's metadata, tensors and memory needs");
-  cmd->add_option("model", f->model, "Model file")->required();
+  cmd->add_option("model", f->model, "Model file, folder, or a name pulled with `autan pull`")
+      ->required();
   cmd->add_option("-c,--ctx", f->ctx, "Context size for the memory estimate")
       ->check(CLI::Range(1, 1 << 24));
   cmd->add_flag("--all-tensors", f->all_tensors, "List every tensor");
   return [f] {
+    Result<std::string> path = ResolveModelArg(f->model);
+    if (!path.ok()) return Report(path.error().message, kExitBadInput);
+    f->model = *path;
     // A model folder (Mistral's or Hugging Face's layout) shows as the GGUF
     // it is read as.
     auto open = [&]() -> Result<gguf::File> {

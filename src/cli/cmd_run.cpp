@@ -11,7 +11,7 @@
 
 #include "cli/commands.h"
 #include "runtime/generate.h"
-#include "tokenizer/chat_format.h"
+#include "server/chat_prompt.h"
 #include "tokenizer/utf8_stream.h"
 
 namespace autan::cli {
@@ -102,26 +102,17 @@ int OneShot(Runner& r) {
   return 0;
 }
 
-Result<ChatFormat> ChooseFormat(const RunFlags& flags, const Model& model) {
-  if (!flags.chat_template.empty()) {
-    std::optional<ChatFormat> f = ParseChatFormatName(flags.chat_template);
-    if (!f) return Fail("unknown chat template '%s'", flags.chat_template.c_str());
-    return *f;
-  }
-  if (Result<std::string_view> tmpl = model.file().GetString("tokenizer.chat_template");
-      tmpl.ok()) {
-    if (std::optional<ChatFormat> f = DetectChatFormat(*tmpl)) return *f;
-  }
-  return ChatFormat::kMistralV1;  // the format of the vocabulary Mistral 7B ships with
-}
-
 int Interactive(Runner& r) {
-  Result<ChatFormat> format = ChooseFormat(r.flags, *r.model);
-  if (!format.ok()) return Report(format.error().message, kExitBadInput);
-  std::fprintf(stderr, "autan: chat format %s; /reset clears the conversation, Ctrl-D quits\n",
-               std::string(ChatFormatName(*format)).c_str());
-  std::vector<ChatMessage> messages;
-  if (!r.flags.system.empty()) messages.push_back({"system", r.flags.system});
+  Result<server::ChatPrompter> prompter =
+      server::ChatPrompter::Create(*r.model, r.flags.chat_template);
+  if (!prompter.ok()) return Report(prompter.error().message, kExitBadInput);
+  std::fprintf(stderr, "autan: chat format: %s; /reset clears the conversation, Ctrl-D quits\n",
+               prompter->description().c_str());
+  nlohmann::ordered_json messages = nlohmann::ordered_json::array();
+  const auto message = [](const char* role, const std::string& content) {
+    return nlohmann::ordered_json{{"role", role}, {"content", content}};
+  };
+  if (!r.flags.system.empty()) messages.push_back(message("system", r.flags.system));
   std::vector<int32_t> in_cache;  // tokens the session holds, in order
   const bool tty = isatty(STDIN_FILENO);
   std::string line;
@@ -130,14 +121,14 @@ int Interactive(Runner& r) {
     if (!std::getline(std::cin, line)) break;
     if (line.empty()) continue;
     if (line == "/reset") {
-      messages.resize(r.flags.system.empty() ? 0 : 1);
+      while (messages.size() > (r.flags.system.empty() ? 0u : 1u))
+        messages.erase(messages.size() - 1);
       continue;
     }
-    messages.push_back({"user", line});
-    Result<std::string> rendered = RenderChat(*format, messages, true);
-    if (!rendered.ok()) return Report(rendered.error().message, kExitBadInput);
-    std::vector<int32_t> ids =
-        r.model->tokenizer().Encode(*rendered, {.add_special = false, .parse_special = true});
+    messages.push_back(message("user", line));
+    Result<std::vector<int32_t>> encoded = prompter->Encode(messages, nullptr, false);
+    if (!encoded.ok()) return Report(encoded.error().message, kExitBadInput);
+    std::vector<int32_t> ids = std::move(encoded).value();
     // Reuse the cached prefix of the conversation; evaluate only what is new.
     size_t common = 0;
     while (common < ids.size() && common < in_cache.size() && ids[common] == in_cache[common]) {
@@ -152,7 +143,7 @@ int Interactive(Runner& r) {
     const std::span<const int32_t> fresh(ids.data() + common, ids.size() - common);
     if (r.session->n_past() + static_cast<int32_t>(fresh.size()) >= r.session->n_ctx()) {
       Report("the conversation no longer fits the context; /reset to start again", 0);
-      messages.pop_back();
+      messages.erase(messages.size() - 1);
       continue;
     }
     in_cache.insert(in_cache.end(), fresh.begin(), fresh.end());
@@ -165,7 +156,7 @@ int Interactive(Runner& r) {
     // The last sampled token was not evaluated, so the cache holds all but it.
     if (!generated.empty()) generated.pop_back();
     in_cache.insert(in_cache.end(), generated.begin(), generated.end());
-    messages.push_back({"assistant", *reply});
+    messages.push_back(message("assistant", *reply));
   }
   return 0;
 }
@@ -175,7 +166,8 @@ int Interactive(Runner& r) {
 CommandFn AddRunCommand(CLI::App& app) {
   auto f = std::make_shared<RunFlags>();
   CLI::App* cmd = app.add_subcommand("run", "Generate text, or chat when no prompt is given");
-  cmd->add_option("-m,--model", f->model, "Model file")->required();
+  cmd->add_option("-m,--model", f->model, "Model file, folder, or a name pulled with `autan pull`")
+      ->required();
   cmd->add_option("-p,--prompt", f->prompt, "Prompt; prints only the continuation");
   cmd->add_option("-n,--n-predict", f->n_predict, "Most tokens to generate (-1: until the end)");
   cmd->add_option("-c,--ctx", f->ctx, "Context size (default: the model's, at most 4096)")
@@ -197,13 +189,19 @@ CommandFn AddRunCommand(CLI::App& app) {
                   "Recent tokens the penalties look at (-1: all)");
   cmd->add_option("--logit-bias", f->logit_bias,
                   "TOKEN_ID=BIAS added to a token's logit (-inf bans it); repeatable");
-  cmd->add_option("--chat-template", f->chat_template,
-                  "Chat format: mistral-v1, mistral-v3, mistral-v3-tekken, mistral-v7, llama2, "
-                  "llama3, llama3.1, chatml, gemma, phi3 (default: detected from the model)");
+  cmd->add_option(
+      "--chat-template", f->chat_template,
+      "Jinja file, built-in format (mistral-v1, mistral-v3, mistral-v3-tekken, "
+      "mistral-v7, llama2, llama3, llama3.1, chatml, gemma, phi3) or Mistral's "
+      "token-level format (mistral-instruct, mistral-instruct-v1|v2|v3|v7); default: the "
+      "model's template, else its Mistral tokenizer's format");
   cmd->add_option("--system", f->system, "System prompt for the chat");
   return [f] {
     using Clock = std::chrono::steady_clock;
     const Clock::time_point start = Clock::now();
+    Result<std::string> path = ResolveModelArg(f->model);
+    if (!path.ok()) return Report(path.error().message, kExitBadInput);
+    f->model = *path;
     Result<std::shared_ptr<const Model>> model =
         Model::Load(f->model, {.sliding_window = f->sliding_window});
     if (!model.ok()) return Report(model.error().message, kExitBadInput);

@@ -13,7 +13,8 @@ CommandFn AddServeCommand(CLI::App& app) {
   auto hash_key = std::make_shared<std::string>();
   o->threads = static_cast<int>(std::thread::hardware_concurrency());
   CLI::App* cmd = app.add_subcommand("serve", "Serve the model over an OpenAI-compatible HTTP API");
-  cmd->add_option("-m,--model", o->model_path, "Model file");
+  cmd->add_option("-m,--model", o->model_path,
+                  "Model file, folder, or a name pulled with `autan pull`");
   cmd->add_option("--host", o->host, "Address to listen on");
   cmd->add_option("--port", o->port, "Port (0: any free one)");
   cmd->add_option("--parallel", o->parallel, "Sequences decoded together")
@@ -36,8 +37,12 @@ CommandFn AddServeCommand(CLI::App& app) {
   cmd->add_flag("!--no-prefix-cache", o->prefix_cache,
                 "Compute every prompt in full instead of reusing cached prefixes");
   cmd->add_option("--model-id", o->model_id, "Model name in the API (default: the file name)");
-  cmd->add_option("--chat-template", o->chat_template,
-                  "Built-in chat format name or Jinja file (default: the model's template)");
+  cmd->add_option(
+      "--chat-template", o->chat_template,
+      "Jinja file, built-in format (mistral-v1, mistral-v3, mistral-v3-tekken, "
+      "mistral-v7, llama2, llama3, llama3.1, chatml, gemma, phi3) or Mistral's "
+      "token-level format (mistral-instruct, mistral-instruct-v1|v2|v3|v7); default: the "
+      "model's template, else its Mistral tokenizer's format");
   cmd->add_option("--rate-limit-rpm", o->rate_limit_rpm,
                   "Requests per minute per API key (per client address without keys), unless "
                   "the keys file sets rpm=N; 0: no limit")
@@ -93,6 +98,9 @@ CommandFn AddServeCommand(CLI::App& app) {
       return 0;
     }
     if (o->model_path.empty()) return Report("serve: --model is required", kExitBadInput);
+    Result<std::string> path = ResolveModelArg(o->model_path);
+    if (!path.ok()) return Report(path.error().message, kExitBadInput);
+    o->model_path = *path;
     Status s = server::Serve(*o);
     if (!s.ok()) return Report(s.error().message, kExitBadInput);
     return 0;

@@ -4,6 +4,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "core/result.h"
+
 #include <functional>
 #include <span>
 #include <string>
@@ -26,6 +28,11 @@ CommandFn AddServeCommand(CLI::App& app);
 CommandFn AddUserCommand(CLI::App& app);
 CommandFn AddQuantizeCommand(CLI::App& app);
 CommandFn AddConvertCommand(CLI::App& app);
+CommandFn AddPullCommand(CLI::App& app);
+
+// The file a -m argument names: a path, or a model pulled into the store
+// (`autan pull`); errors say to pull a known name first.
+Result<std::string> ResolveModelArg(const std::string& arg);
 
 // The Llama/Mistral SentencePiece vocabulary built into the binary.
 std::span<const uint8_t> EmbeddedVocab();

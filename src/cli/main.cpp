@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "cli/commands.h"
+#include "hub/model_store.h"
 
 extern "C" const uint8_t autan_embedded_vocab_begin[];
 extern "C" const uint8_t autan_embedded_vocab_end[];
@@ -15,6 +16,10 @@ std::span<const uint8_t> EmbeddedVocab() {
 int Report(const std::string& message, int code) {
   std::fprintf(stderr, "autan: %s\n", message.c_str());
   return code;
+}
+
+Result<std::string> ResolveModelArg(const std::string& arg) {
+  return hub::ResolveModelArg(arg, hub::ReadHubEnv());
 }
 
 bool ParseIdList(const std::string& text, std::vector<int32_t>& ids) {
@@ -52,7 +57,8 @@ int main(int argc, char** argv) {
       autan::cli::AddInfoCommand(app),     autan::cli::AddSynthCommand(app),
       autan::cli::AddLogitsCommand(app),   autan::cli::AddBenchCommand(app),
       autan::cli::AddServeCommand(app),    autan::cli::AddUserCommand(app),
-      autan::cli::AddQuantizeCommand(app), autan::cli::AddConvertCommand(app),
+      autan::cli::AddQuantizeCommand(app), autan::cli::AddPullCommand(app),
+      autan::cli::AddConvertCommand(app),
   };
   try {
     app.parse(argc, argv);

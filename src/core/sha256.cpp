@@ -1,77 +1,65 @@
 #include "core/sha256.h"
 
+#include <openssl/evp.h>
+
+#include "core/check.h"
+
 namespace autan {
 namespace {
 
-constexpr uint32_t kRound[64] = {
-    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
-
-constexpr uint32_t Rotr(uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
-
-void Compress(std::array<uint32_t, 8>& h, const uint8_t* block) {
-  uint32_t w[64];
-  for (int i = 0; i < 16; ++i) {
-    w[i] = uint32_t{block[4 * i]} << 24 | uint32_t{block[4 * i + 1]} << 16 |
-           uint32_t{block[4 * i + 2]} << 8 | uint32_t{block[4 * i + 3]};
-  }
-  for (int i = 16; i < 64; ++i) {
-    const uint32_t s0 = Rotr(w[i - 15], 7) ^ Rotr(w[i - 15], 18) ^ (w[i - 15] >> 3);
-    const uint32_t s1 = Rotr(w[i - 2], 17) ^ Rotr(w[i - 2], 19) ^ (w[i - 2] >> 10);
-    w[i] = w[i - 16] + s0 + w[i - 7] + s1;
-  }
-  uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], k = h[7];
-  for (int i = 0; i < 64; ++i) {
-    const uint32_t t1 =
-        k + (Rotr(e, 6) ^ Rotr(e, 11) ^ Rotr(e, 25)) + ((e & f) ^ (~e & g)) + kRound[i] + w[i];
-    const uint32_t t2 = (Rotr(a, 2) ^ Rotr(a, 13) ^ Rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
-    k = g;
-    g = f;
-    f = e;
-    e = d + t1;
-    d = c;
-    c = b;
-    b = a;
-    a = t1 + t2;
-  }
-  h[0] += a, h[1] += b, h[2] += c, h[3] += d, h[4] += e, h[5] += f, h[6] += g, h[7] += k;
-}
-
-}  // namespace
-
-std::array<uint8_t, 32> Sha256(std::string_view data) {
-  std::array<uint32_t, 8> h = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-                               0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
-  const auto* p = reinterpret_cast<const uint8_t*>(data.data());
-  size_t n = data.size();
-  for (; n >= 64; n -= 64, p += 64) Compress(h, p);
-  // The tail, a 1 bit, zeros and the length in bits fill one or two blocks.
-  uint8_t last[128] = {};
-  for (size_t i = 0; i < n; ++i) last[i] = p[i];
-  last[n] = 0x80;
-  const size_t blocks = n + 9 <= 64 ? 1 : 2;
-  const uint64_t bits = static_cast<uint64_t>(data.size()) * 8;
-  for (int i = 0; i < 8; ++i) last[blocks * 64 - 1 - i] = static_cast<uint8_t>(bits >> (8 * i));
-  for (size_t b = 0; b < blocks; ++b) Compress(h, last + 64 * b);
-  std::array<uint8_t, 32> out;
-  for (int i = 0; i < 32; ++i) out[i] = static_cast<uint8_t>(h[i / 4] >> (24 - 8 * (i % 4)));
-  return out;
-}
-
-std::string Sha256Hex(std::string_view data) {
+std::string Hex(const std::array<uint8_t, 32>& digest) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string hex;
-  for (uint8_t b : Sha256(data)) {
+  hex.reserve(64);
+  for (uint8_t b : digest) {
     hex += kHex[b >> 4];
     hex += kHex[b & 15];
   }
   return hex;
 }
+
+}  // namespace
+
+struct Sha256Hasher::Context {
+  struct Free {
+    void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
+  };
+  std::unique_ptr<EVP_MD_CTX, Free> md{EVP_MD_CTX_new()};
+};
+
+Sha256Hasher::Sha256Hasher() : ctx_(std::make_unique<Context>()) {
+  AUTAN_CHECK(ctx_->md != nullptr);
+  Reset();
+}
+
+Sha256Hasher::~Sha256Hasher() = default;
+
+void Sha256Hasher::Reset() {
+  AUTAN_CHECK(EVP_DigestInit_ex(ctx_->md.get(), EVP_sha256(), nullptr) == 1);
+}
+
+void Sha256Hasher::Update(std::string_view data) {
+  AUTAN_CHECK(EVP_DigestUpdate(ctx_->md.get(), data.data(), data.size()) == 1);
+}
+
+std::array<uint8_t, 32> Sha256Hasher::Finish() {
+  std::array<uint8_t, 32> digest{};
+  unsigned int n = 0;
+  AUTAN_CHECK(EVP_DigestFinal_ex(ctx_->md.get(), digest.data(), &n) == 1 && n == digest.size());
+  Reset();
+  return digest;
+}
+
+std::string Sha256Hasher::FinishHex() { return Hex(Finish()); }
+
+std::array<uint8_t, 32> Sha256(std::string_view data) {
+  std::array<uint8_t, 32> digest{};
+  unsigned int n = 0;
+  AUTAN_CHECK(EVP_Digest(data.data(), data.size(), digest.data(), &n, EVP_sha256(), nullptr) == 1 &&
+              n == digest.size());
+  return digest;
+}
+
+std::string Sha256Hex(std::string_view data) { return Hex(Sha256(data)); }
 
 }  // namespace autan

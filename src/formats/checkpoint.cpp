@@ -404,6 +404,29 @@ Status AddTensors(ViewBuilder& b, const Hyper& h, CheckpointLayout layout) {
   return {};
 }
 
+// tokenizer_config.json's chat_template: a string, or a list of {"name",
+// "template"} of which the "default" one is the chat template. Absent: none.
+Result<std::optional<std::string>> HfChatTemplate(const fs::path& root) {
+  const fs::path path = root / "tokenizer_config.json";
+  std::error_code ec;
+  if (!fs::exists(path, ec)) return std::optional<std::string>();
+  Result<Json> config = ReadJson(path);
+  if (!config.ok()) return config.error();
+  const auto it = config->find("chat_template");
+  if (it == config->end() || it->is_null()) return std::optional<std::string>();
+  if (it->is_string()) return std::optional<std::string>(it->get<std::string>());
+  if (it->is_array()) {
+    for (const Json& entry : *it) {
+      if (entry.is_object() && entry.value("name", Json()) == "default" &&
+          entry.value("template", Json()).is_string()) {
+        return std::optional<std::string>(entry["template"].get<std::string>());
+      }
+    }
+  }
+  return Fail("%s: chat_template: expected a string or a list holding a \"default\" template",
+              path.c_str());
+}
+
 }  // namespace
 
 bool IsCheckpointFolder(const std::string& path) {
@@ -442,8 +465,17 @@ Result<CheckpointView> OpenCheckpoint(const std::string& dir) {
   AUTAN_TRY(AddTensors(b, *h, layout));
   std::vector<std::shared_ptr<const void>> keep = b.TakeKeepAlive();
   keep.push_back(ckpt);
-  Result<gguf::File> file = gguf::File::Compose(dir, Metadata(*h, root.filename().string()),
-                                                b.TakeTensors(), std::move(keep));
+  std::vector<std::pair<std::string, gguf::Value>> metadata =
+      Metadata(*h, root.filename().string());
+  if (hf) {
+    Result<std::optional<std::string>> chat_template = HfChatTemplate(root);
+    if (!chat_template.ok()) return chat_template.error();
+    if (*chat_template) {
+      metadata.emplace_back("tokenizer.chat_template", gguf::Value::String(**chat_template));
+    }
+  }
+  Result<gguf::File> file =
+      gguf::File::Compose(dir, std::move(metadata), b.TakeTensors(), std::move(keep));
   if (!file.ok()) return file.error();
   std::string tokenizer;
   for (const char* name :

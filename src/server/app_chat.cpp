@@ -255,7 +255,6 @@ void AppService::Answer(Call& c, const store::Conversation& conv,
   // The newest messages that fit the context, leaving room to answer.
   const int32_t n_ctx = scheduler_.options().n_ctx;
   const int32_t reserve = std::min(params.max_tokens.value_or(256), n_ctx / 2);
-  const Tokenizer& tok = model_->tokenizer();
   std::vector<int32_t> prompt;
   for (size_t first = 0; first < (*history)->size(); ++first) {
     Json messages = Json::array();
@@ -269,12 +268,12 @@ void AppService::Answer(Call& c, const store::Conversation& conv,
     while (messages.size() > 1 && messages[system.is_null() ? 0 : 1]["role"] == "assistant") {
       messages.erase(system.is_null() ? 0 : 1);
     }
-    Result<std::string> text = prompter_.Render(messages, Json(), false);
-    if (!text.ok()) {
+    Result<std::vector<int32_t>> ids = prompter_.Encode(messages, Json(), false);
+    if (!ids.ok()) {
       return Error(c, BadRequest("the chat template cannot render this conversation: " +
-                                 text.error().message));
+                                 ids.error().message));
     }
-    prompt = tok.Encode(*text, {.add_special = false, .parse_special = true});
+    prompt = std::move(ids).value();
     if (static_cast<int32_t>(prompt.size()) + reserve <= n_ctx) break;
     prompt.clear();
   }
@@ -315,8 +314,8 @@ void AppService::Answer(Call& c, const store::Conversation& conv,
   };
   cb.on_delta = [stream](const ChoiceDelta& d) { stream->OnPiece(d.text); };
   cb.on_complete = [stream](std::vector<ChoiceOutput>, Usage usage) { stream->OnComplete(usage); };
-  auto call = std::make_shared<GenerationCall>(scheduler_, tok, metrics_, std::move(cb), true,
-                                               GenerationCall::Clock::now());
+  auto call = std::make_shared<GenerationCall>(scheduler_, model_->tokenizer(), metrics_,
+                                               std::move(cb), true, GenerationCall::Clock::now());
   std::weak_ptr<GenerationCall> weak = call;
   c.ex->OnDisconnect([weak, stream] {
     stream->OnDisconnect();

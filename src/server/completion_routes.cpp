@@ -100,25 +100,25 @@ void ApiService::ChatCompletions(const HttpRequest& req, const ExchangePtr& ex) 
   if (forced) {
     if (std::optional<ApiError> e = PlanForcedToolCall(chat, plan)) return SendErrorTo(ex, *e);
   }
-  Result<std::string> prompt =
-      prompter_.Render(chat.messages, use_tools ? chat.tools : Json(), chat.continue_final);
+  const bool parse_calls = use_tools && syntax.dialect != ToolDialect::kNone;
+  // Parsed with special tokens, a forced call's marker becomes the
+  // vocabulary's control token when it has one, and plain text otherwise.
+  Result<std::vector<int32_t>> prompt =
+      prompter_.Encode(chat.messages, use_tools ? chat.tools : Json(), chat.continue_final,
+                       parse_calls && forced ? std::string_view(syntax.marker) : "");
   if (!prompt.ok()) {
     return SendErrorTo(
         ex, BadRequest("the chat template cannot render these messages: " + prompt.error().message,
                        "messages"));
   }
-  if (use_tools && syntax.dialect != ToolDialect::kNone) {
-    // Parsed with special tokens, the marker becomes the vocabulary's control
-    // token when it has one, and plain text otherwise.
-    if (forced) *prompt += syntax.marker;
+  if (parse_calls) {
     plan.tools =
         ToolCallParser::Options{syntax.dialect, syntax.marker, forced,
                                 uint64_t{std::random_device{}()} << 32 | std::random_device{}()};
   }
   plan.params = &chat.gen;
   plan.chat = true;
-  plan.prompts.push_back(
-      model_->tokenizer().Encode(*prompt, {.add_special = false, .parse_special = true}));
+  plan.prompts.push_back(std::move(prompt).value());
   RunCall(std::move(plan), ex);
 }
 

@@ -231,9 +231,10 @@ Result<std::vector<Conversation>> SqliteStore::ListConversations(std::string_vie
   AUTAN_TRY(ValidateLimit(limit));
   if (!IsId(user_id)) return std::vector<Conversation>();
   std::lock_guard lock(mu_);
+  // Conversations touched in the same millisecond: the one created last first.
   Result<Query> q = db_->Prepare(
       "SELECT id, title, assistant_id, created_at, updated_at FROM conversations "
-      "WHERE user_id = ? ORDER BY updated_at DESC, id LIMIT ?");
+      "WHERE user_id = ? ORDER BY updated_at DESC, rowid DESC LIMIT ?");
   AUTAN_TRY_HELD(q);
   q->Bind(user_id).Bind(limit);
   return ReadAll<Conversation>(*q, ReadConversation);
@@ -258,12 +259,12 @@ Result<std::vector<Conversation>> SqliteStore::SearchConversations(std::string_v
                 "WHERE user_id = ?1 AND (instr(lower(title), ?2) > 0 OR id IN ("
                 "  SELECT m.conversation_id FROM messages_fts f JOIN messages m "
                 "  ON m.rowid = f.rowid WHERE messages_fts MATCH ?3 AND m.user_id = ?1)) "
-                "ORDER BY updated_at DESC, id LIMIT ?4"
+                "ORDER BY updated_at DESC, rowid DESC LIMIT ?4"
               : "SELECT id, title, assistant_id, created_at, updated_at FROM conversations "
                 "WHERE user_id = ?1 AND (instr(lower(title), ?2) > 0 OR id IN ("
                 "  SELECT conversation_id FROM messages "
                 "  WHERE user_id = ?1 AND instr(lower(content), ?3) > 0)) "
-                "ORDER BY updated_at DESC, id LIMIT ?4");
+                "ORDER BY updated_at DESC, rowid DESC LIMIT ?4");
   AUTAN_TRY_HELD(q);
   q->Bind(user_id).Bind(lower).Bind(indexed ? phrase : lower).Bind(limit);
   return ReadAll<Conversation>(*q, ReadConversation);

@@ -34,6 +34,7 @@ struct Tokenizer::Impl {
   int32_t bos = -1, eos = -1, unk = -1, pad = -1, eot = -1;
   bool add_bos = false, add_eos = false, add_space_prefix = false;
   bool clean_spaces = false, ignore_merges = false;
+  std::string mistral_instruct;
   // Tekken: merges rank pairs by the id of the merged token; ids below this are
   // special tokens. -1: merges come from `ranks`.
   int32_t first_rank_id = -1;
@@ -391,6 +392,7 @@ Result<Tokenizer> Tokenizer::Create(VocabSpec spec) {
   t->add_bos = spec.add_bos.value_or(t->add_bos);
   t->add_eos = spec.add_eos.value_or(false);
   t->add_space_prefix = spec.add_space_prefix.value_or(t->add_space_prefix);
+  t->mistral_instruct = spec.mistral_instruct;
 
   AUTAN_TRY(BuildTables(spec, *t));
   AUTAN_TRY(ResolveSpecialTokens(spec, traits.default_bos, *t));
@@ -491,6 +493,7 @@ int32_t Tokenizer::unk() const { return impl_->unk; }
 int32_t Tokenizer::pad() const { return impl_->pad; }
 bool Tokenizer::add_bos() const { return impl_->add_bos; }
 bool Tokenizer::add_eos() const { return impl_->add_eos; }
+const std::string& Tokenizer::mistral_instruct() const { return impl_->mistral_instruct; }
 
 bool Tokenizer::IsEndOfGeneration(int32_t id) const {
   return impl_->Valid(id) && impl_->end_of_generation[id];

@@ -66,6 +66,9 @@ class Tokenizer {
   int32_t pad() const;
   bool add_bos() const;
   bool add_eos() const;
+  // VocabSpec::mistral_instruct: the chat format a Mistral tokenizer file
+  // declares, or empty.
+  const std::string& mistral_instruct() const;
   // EOS, EOT, EOM and the other tokens that end a generated turn, as llama.cpp's is_eog.
   bool IsEndOfGeneration(int32_t id) const;
 

@@ -58,6 +58,11 @@ struct VocabSpec {
   std::optional<bool> add_eos;
   std::optional<bool> add_space_prefix;
   std::optional<bool> ignore_merges;  // byte-level BPE with pre_pattern: tokenizer.json's flag
+
+  // The Mistral instruct version a Mistral tokenizer file declares ("v1",
+  // "v3", "v7", ...: tekken.json's config.version, tokenizer.model.v3's
+  // suffix); empty for other vocabularies.
+  std::string mistral_instruct;
 };
 
 }  // namespace autan

@@ -30,6 +30,7 @@ struct Fixture {
   std::shared_ptr<const Model> model;
   server::ChatPrompter jinja;    // Mistral Nemo's own template: tools, tool calls
   server::ChatPrompter builtin;  // the built-in mistral-v3 format
+  server::ChatPrompter tokens;   // Mistral's v1 instruct format at the token level
 };
 
 const Fixture& Get() {
@@ -42,7 +43,9 @@ const Fixture& Get() {
                  "chat template");
     server::ChatPrompter builtin =
         MustHave(server::ChatPrompter::Create(*model, "mistral-v3"), "chat format");
-    return Fixture{std::move(model), std::move(jinja), std::move(builtin)};
+    server::ChatPrompter tokens =
+        MustHave(server::ChatPrompter::Create(*model, "mistral-instruct-v1"), "instruct format");
+    return Fixture{std::move(model), std::move(jinja), std::move(builtin), std::move(tokens)};
   }();
   return fixture;
 }
@@ -77,10 +80,9 @@ void Chat(const Json& body, const server::ChatPrompter& prompter) {
                     options);
     }
   }
-  Result<std::string> prompt =
-      prompter.Render(chat.messages, use_tools ? chat.tools : Json(), chat.continue_final);
+  Result<std::vector<int32_t>> prompt =
+      prompter.Encode(chat.messages, use_tools ? chat.tools : Json(), chat.continue_final);
   if (!prompt.ok()) return CheckMessage(prompt.error());
-  (void)f.model->tokenizer().Encode(*prompt, {.add_special = false, .parse_special = true});
 }
 
 void Completions(const Json& body) {
@@ -140,6 +142,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     fuzz::Chat(body, fuzz::Get().jinja);
   } else if (route == "chat-builtin") {
     fuzz::Chat(body, fuzz::Get().builtin);
+  } else if (route == "chat-tokens") {
+    fuzz::Chat(body, fuzz::Get().tokens);
   } else if (route == "completions") {
     fuzz::Completions(body);
   } else if (route == "embeddings") {

@@ -102,6 +102,7 @@ def api_seeds():
     for c in chats:
         write("api_request", "chat" + SEP + json.dumps(c))
         write("api_request", "chat-builtin" + SEP + json.dumps(c))
+        write("api_request", "chat-tokens" + SEP + json.dumps(c))
     for c in [{"model": "m", "prompt": "Once upon", "max_tokens": 8, "echo": True, "logprobs": 2},
               {"prompt": [[1, 2, 3], [4]], "n": 2, "best_of": 2, "suffix": None},
               {"prompt": ["a", "b"], "stop": "x", "stream": True}]:

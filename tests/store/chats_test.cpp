@@ -43,6 +43,17 @@ class Chats : public ::testing::Test {
   User alice_;
 };
 
+TEST_F(Chats, ConversationsOfTheSameMillisecondListLastCreatedFirst) {
+  using V = std::vector<std::string>;
+  std::vector<std::string> titles;
+  for (int i = 0; i < 8; ++i) {  // random ids: eight in id order by chance is 1 in 40320
+    titles.insert(titles.begin(), "same ms " + std::to_string(i));
+    Must(store_->CreateConversation(alice_.id, {"same ms " + std::to_string(i), std::nullopt}));
+  }
+  EXPECT_EQ(Titles(Must(store_->ListConversations(alice_.id, 10))), V(titles));
+  EXPECT_EQ(Search("same ms"), V(titles));
+}
+
 TEST_F(Chats, ConversationsListNewestFirstRenameAndDelete) {
   Conversation a = NewChat("first");
   Conversation b = NewChat("second");
