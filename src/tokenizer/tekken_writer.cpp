@@ -144,7 +144,8 @@ Result<std::string> SerializeTekken(const VocabSpec& spec) {
         {"num_vocab_tokens", n - n_special},
         {"default_vocab_size", n},
         {"default_num_special_tokens", n_special},
-        {"version", "v7"}}},
+        // The instruct version the vocabulary came with, else v3 (NeMo's, the first Tekken).
+        {"version", spec.mistral_instruct.empty() ? "v3" : spec.mistral_instruct}}},
       {"vocab", std::move(vocab)},
       {"special_tokens", std::move(special)}};
   return root.dump() + "\n";

@@ -18,7 +18,8 @@ namespace autan {
 // bytes merged with the lower ranks only, which leaves two parts).
 Result<VocabSpec> TekkenToByteLevelBpe(const VocabSpec& tekken);
 
-// tekken.json (version v7, special tokens listed) for a "tekken" vocabulary
+// tekken.json (the vocabulary's instruct version, else v3; special tokens
+// listed) for a "tekken" vocabulary
 // or a byte-level one whose leading control tokens are the special ids and
 // whose next 256 tokens are the single bytes.
 Result<std::string> SerializeTekken(const VocabSpec& spec);
