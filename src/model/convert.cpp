@@ -120,43 +120,23 @@ Result<std::vector<Planned>> Plan(const gguf::File& view, const std::string& dir
 }
 
 struct TokenizerConfig {
-  std::optional<std::string> chat_template;
   std::optional<bool> add_bos, add_eos;
 };
 
-// tokenizer_config.json, when present: the chat template (a string, or
-// Hugging Face's list of named templates, whose "default" is taken) and the
-// add_bos_token / add_eos_token flags.
+// tokenizer_config.json's add_bos_token / add_eos_token flags, when present
+// (its chat template is part of the checkpoint view already).
 Result<TokenizerConfig> ReadTokenizerConfig(const fs::path& path) {
   TokenizerConfig c;
   std::error_code ec;
   if (!fs::exists(path, ec)) return c;
-  if (fs::file_size(path, ec) > (size_t{16} << 20))
+  if (fs::file_size(path, ec) > (size_t{16} << 20)) {
     return Fail("%s: larger than 16 MiB", path.c_str());
+  }
   std::ifstream in(path, std::ios::binary);
   std::stringstream text;
   text << in.rdbuf();
   const nlohmann::json j = nlohmann::json::parse(text.str(), nullptr, false);
   if (j.is_discarded() || !j.is_object()) return Fail("%s: not a JSON object", path.c_str());
-  if (const auto t = j.find("chat_template"); t != j.end() && !t->is_null()) {
-    if (t->is_string()) {
-      c.chat_template = t->get<std::string>();
-    } else if (t->is_array()) {
-      for (const auto& entry : *t) {
-        const auto name = entry.is_object() ? entry.find("name") : entry.end();
-        const auto body = entry.is_object() ? entry.find("template") : entry.end();
-        if (name != entry.end() && name->is_string() && *name == "default" && body != entry.end() &&
-            body->is_string()) {
-          c.chat_template = body->get<std::string>();
-        }
-      }
-      if (!c.chat_template) {
-        return Fail("%s: field 'chat_template' lists no template named \"default\"", path.c_str());
-      }
-    } else {
-      return Fail("%s: field 'chat_template' must be a string or a list", path.c_str());
-    }
-  }
   for (auto [key, flag] : {std::pair{"add_bos_token", &c.add_bos}, {"add_eos_token", &c.add_eos}}) {
     const auto it = j.find(key);
     if (it == j.end() || it->is_null()) continue;
@@ -190,7 +170,6 @@ Status AddTokenizer(const CheckpointView& view, const std::string& dir, uint64_t
     return Fail("%s: %s", view.tokenizer_path.c_str(), metadata.error().message.c_str());
   }
   for (auto& [key, value] : *metadata) w.Set(key, std::move(value));
-  if (config->chat_template) w.SetString("tokenizer.chat_template", *config->chat_template);
   return {};
 }
 
