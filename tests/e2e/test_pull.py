@@ -17,6 +17,8 @@ import threading
 import time
 import unittest
 
+from serve_util import Server
+
 AUTAN = os.environ["AUTAN_BIN"]
 GOOD_TOKEN = "hf_good_token_0123456789"
 
@@ -251,6 +253,15 @@ class PullTest(unittest.TestCase):
         rc, info, err = autan("info", name[:-len(".gguf")], env=self.env)
         self.assertEqual(rc, 0, err)
         self.assertIn("architecture llama", info)
+
+        # Served by name, under the name the clients asked for.
+        server = Server("mistral-7b-instruct", env=self.env)
+        try:
+            status, models, _ = server.request("GET", "/v1/models")
+            self.assertEqual(status, 200, models)
+            self.assertEqual([m["id"] for m in models["data"]], ["mistral-7b-instruct"])
+        finally:
+            self.assertEqual(server.stop(), 0)
 
         rc, listing, _ = autan("pull", "--list", env=self.env)
         self.assertEqual(rc, 0)
