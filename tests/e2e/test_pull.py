@@ -23,6 +23,19 @@ AUTAN = os.environ["AUTAN_BIN"]
 GOOD_TOKEN = "hf_good_token_0123456789"
 
 
+class QuietHandler(http.server.BaseHTTPRequestHandler):
+    """HTTP/1.1 with keep-alive, no request log."""
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def reply(self, status):
+        self.send_response(status)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+
 class Hub:
     """Two loopback servers: the hub (metadata, redirects, auth) and the CDN."""
 
@@ -75,12 +88,7 @@ class Hub:
     def _hub_handler(self):
         hub = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
+        class Handler(QuietHandler):
             def do_HEAD(self):
                 self.answer()
 
@@ -108,22 +116,12 @@ class Hub:
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
-            def reply(self, status):
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
         return Handler
 
     def _cdn_handler(self):
         hub = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
+        class Handler(QuietHandler):
             def do_HEAD(self):
                 self.answer(body=False)
 
