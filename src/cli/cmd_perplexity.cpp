@@ -85,6 +85,7 @@ int RunPerplexity(const Flags& f) {
     std::fflush(stdout);
   }
   std::printf("\nFinal estimate: PPL = %.4f +/- %.5f\n", sum.Ppl(), sum.PplError());
+  std::fflush(stdout);  // before the note on stderr, for readers of both
   if (writer) {
     Status s = writer->Finish();
     if (!s.ok()) return Report(s.error().message, kExitFailure);
