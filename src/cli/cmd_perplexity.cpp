@@ -38,7 +38,9 @@ struct Engine {
 };
 
 Result<Engine> Open(const Flags& f, int32_t n_ctx) {
-  Result<std::shared_ptr<const Model>> model = Model::Load(f.model);
+  Result<std::string> path = ResolveModelArg(f.model);
+  if (!path.ok()) return path.error();
+  Result<std::shared_ptr<const Model>> model = Model::Load(*path);
   if (!model.ok()) return model.error();
   Engine e{*model, std::make_unique<ThreadPool>(f.threads), nullptr};
   Result<std::unique_ptr<Session>> session =
