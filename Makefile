@@ -17,28 +17,29 @@ build: setup
 	cmake --preset release
 	cmake --build --preset release -j $(JOBS)
 
-test: build test-release test-asan test-fuzz
+test: build test-release test-asan
 
 test-release:
 	ctest --preset release -j $(JOBS)
 
+# One clang build with ASan + UBSan (build/asan) runs the unit tests and the
+# libFuzzer targets (tests/fuzz): each replays its corpus and fuzzes for a few
+# seconds; `make fuzz` runs each for FUZZ_SECONDS.
 test-asan:
 	cmake --preset asan
 	cmake --build --preset asan -j $(JOBS)
 	ctest --preset asan -j $(JOBS)
+	ctest --preset fuzz -j $(JOBS)
 
-# The libFuzzer targets (tests/fuzz) in their own clang build (build/fuzz,
-# only the libraries they need): `make test` replays each one's corpus and
-# fuzzes it for a few seconds; `make fuzz` runs each for FUZZ_SECONDS.
 test-fuzz:
-	cmake --preset fuzz
+	cmake --preset asan
 	cmake --build --preset fuzz -j $(JOBS)
 	ctest --preset fuzz -j $(JOBS)
 
 fuzz:
-	cmake --preset fuzz
+	cmake --preset asan
 	cmake --build --preset fuzz -j $(JOBS)
-	./tests/fuzz/run_all.sh build/fuzz $(FUZZ_SECONDS)
+	./tests/fuzz/run_all.sh build/asan $(FUZZ_SECONDS)
 
 # ThreadSanitizer over the concurrent parts (thread pool, scheduler, KV
 # blocks, store, HTTP server); not part of `make test`, whose time it would

@@ -23,6 +23,9 @@ function(autan_unit_tests layer)
   endif()
   add_executable(${layer}_test ${sources})
   target_link_libraries(${layer}_test PRIVATE ${ARGN} GTest::gtest GTest::gtest_main)
+  # The code under test is optimized in its libraries; the tests themselves
+  # need not be, and -O1 compiles them in half the time of -O3.
+  target_compile_options(${layer}_test PRIVATE $<$<CONFIG:Release>:-O1>)
   target_compile_definitions(${layer}_test PRIVATE
     AUTAN_TESTDATA="${AUTAN_TESTDATA}" AUTAN_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
   gtest_discover_tests(${layer}_test PROPERTIES LABELS unit DISCOVERY_TIMEOUT 60)

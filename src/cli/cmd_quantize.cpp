@@ -1,46 +1,15 @@
 // autan quantize: a GGUF model rewritten with smaller weight types.
 #include <unistd.h>
 
-#include <chrono>
 #include <cstdio>
 #include <thread>
 
 #include "cli/commands.h"
+#include "cli/progress_bar.h"
 #include "model/quantize.h"
 #include "model/type_plan.h"
 
 namespace autan::cli {
-namespace {
-
-// "[=====>    ] 42%  1.2 GiB of 2.9 GiB, 12 s left", redrawn in place on a
-// terminal; elsewhere nothing until the summary.
-class ProgressBar {
- public:
-  ProgressBar() : tty_(isatty(STDERR_FILENO) != 0), start_(Clock::now()) {}
-
-  void Update(uint64_t done, uint64_t total) {
-    if (!tty_ || total == 0) return;
-    const double frac = static_cast<double>(done) / static_cast<double>(total);
-    const double elapsed = Seconds();
-    const double left = frac > 0 ? elapsed / frac - elapsed : 0;
-    char bar[31];
-    const int filled = static_cast<int>(frac * 30);
-    for (int i = 0; i < 30; ++i) bar[i] = i < filled ? '=' : (i == filled ? '>' : ' ');
-    bar[30] = '\0';
-    std::fprintf(stderr, "\r[%s] %3d%%  %.2f of %.2f GiB, %.0f s left   ", bar,
-                 static_cast<int>(frac * 100), static_cast<double>(done) / (1 << 30),
-                 static_cast<double>(total) / (1 << 30), left);
-    if (done == total) std::fputc('\n', stderr);
-  }
-  double Seconds() const { return std::chrono::duration<double>(Clock::now() - start_).count(); }
-
- private:
-  using Clock = std::chrono::steady_clock;
-  bool tty_;
-  Clock::time_point start_;
-};
-
-}  // namespace
 
 CommandFn AddQuantizeCommand(CLI::App& app) {
   struct Flags {
@@ -63,7 +32,7 @@ CommandFn AddQuantizeCommand(CLI::App& app) {
     Result<gguf::File> in = gguf::File::Open(f->in);
     if (!in.ok()) return Report(in.error().message, kExitBadInput);
     ThreadPool pool(f->threads);
-    ProgressBar bar;
+    ProgressBar bar(stderr, isatty(STDERR_FILENO) != 0);
     Result<QuantizeReport> r = QuantizeModel(
         *in, f->out,
         {.type = f->type,

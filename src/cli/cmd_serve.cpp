@@ -100,6 +100,8 @@ CommandFn AddServeCommand(CLI::App& app) {
     if (o->model_path.empty()) return Report("serve: --model is required", kExitBadInput);
     Result<std::string> path = ResolveModelArg(o->model_path);
     if (!path.ok()) return Report(path.error().message, kExitBadInput);
+    // A model found by name is served under that name, as clients asked for it.
+    if (*path != o->model_path && o->model_id.empty()) o->model_id = o->model_path;
     o->model_path = *path;
     Status s = server::Serve(*o);
     if (!s.ok()) return Report(s.error().message, kExitBadInput);

@@ -29,6 +29,7 @@ CommandFn AddUserCommand(CLI::App& app);
 CommandFn AddQuantizeCommand(CLI::App& app);
 CommandFn AddConvertCommand(CLI::App& app);
 CommandFn AddPullCommand(CLI::App& app);
+CommandFn AddPerplexityCommand(CLI::App& app);
 
 // The file a -m argument names: a path, or a model pulled into the store
 // (`autan pull`); errors say to pull a known name first.

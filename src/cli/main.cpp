@@ -53,12 +53,12 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "autan 0.1.0");
   using autan::cli::CommandFn;
   const CommandFn commands[] = {
-      autan::cli::AddRunCommand(app),      autan::cli::AddTokenizeCommand(app),
-      autan::cli::AddInfoCommand(app),     autan::cli::AddSynthCommand(app),
-      autan::cli::AddLogitsCommand(app),   autan::cli::AddBenchCommand(app),
-      autan::cli::AddServeCommand(app),    autan::cli::AddUserCommand(app),
-      autan::cli::AddQuantizeCommand(app), autan::cli::AddPullCommand(app),
-      autan::cli::AddConvertCommand(app),
+      autan::cli::AddRunCommand(app),        autan::cli::AddTokenizeCommand(app),
+      autan::cli::AddInfoCommand(app),       autan::cli::AddSynthCommand(app),
+      autan::cli::AddLogitsCommand(app),     autan::cli::AddBenchCommand(app),
+      autan::cli::AddServeCommand(app),      autan::cli::AddUserCommand(app),
+      autan::cli::AddQuantizeCommand(app),   autan::cli::AddPullCommand(app),
+      autan::cli::AddPerplexityCommand(app), autan::cli::AddConvertCommand(app),
   };
   try {
     app.parse(argc, argv);

@@ -39,17 +39,17 @@ Status Session::Check(std::span<const int32_t> tokens) const {
   return {};
 }
 
-void Session::Run(std::span<const int32_t> tokens, bool all_logits, float* logits) {
+void Session::Run(std::span<const int32_t> tokens, size_t logits_from, float* logits) {
   const KvCacheView view = cache_.view();
   const size_t n_vocab = static_cast<size_t>(model_->config().n_vocab);
   for (size_t start = 0; start < tokens.size(); start += options_.max_batch) {
     const size_t end = std::min(tokens.size(), start + options_.max_batch);
     batch_.Clear();
     for (size_t i = start; i < end; ++i) {
-      batch_.Add(tokens[i], n_past_ + static_cast<int32_t>(i - start), 0,
-                 all_logits || i + 1 == tokens.size());
+      batch_.Add(tokens[i], n_past_ + static_cast<int32_t>(i - start), 0, i >= logits_from);
     }
-    float* out = all_logits ? logits + start * n_vocab : logits;
+    // Rows already written by earlier chunks.
+    float* out = logits + (start > logits_from ? start - logits_from : 0) * n_vocab;
     model_->Forward(batch_, std::span(&view, 1), scratch_, pool_, out);
     n_past_ += static_cast<int32_t>(end - start);
   }
@@ -67,15 +67,19 @@ bool Session::Rewind(int32_t n) {
 Result<std::span<const float>> Session::Eval(std::span<const int32_t> tokens) {
   if (tokens.empty()) return Fail("nothing to evaluate");
   AUTAN_TRY(Check(tokens));
-  Run(tokens, false, logits_.data());
+  Run(tokens, tokens.size() - 1, logits_.data());
   return std::span<const float>(logits_);
 }
 
-Result<std::vector<float>> Session::EvalAll(std::span<const int32_t> tokens) {
+Result<std::vector<float>> Session::EvalAll(std::span<const int32_t> tokens, size_t logits_from) {
   if (tokens.empty()) return Fail("nothing to evaluate");
+  if (logits_from >= tokens.size()) {
+    return Fail("logits asked from token %zu of %zu", logits_from, tokens.size());
+  }
   AUTAN_TRY(Check(tokens));
-  std::vector<float> logits(tokens.size() * static_cast<size_t>(model_->config().n_vocab));
-  Run(tokens, true, logits.data());
+  std::vector<float> logits((tokens.size() - logits_from) *
+                            static_cast<size_t>(model_->config().n_vocab));
+  Run(tokens, logits_from, logits.data());
   return logits;
 }
 

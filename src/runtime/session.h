@@ -27,8 +27,10 @@ class Session {
 
   // Appends tokens and returns the logits after the last one.
   Result<std::span<const float>> Eval(std::span<const int32_t> tokens);
-  // Appends tokens and returns logits for every one of them, [n][n_vocab].
-  Result<std::vector<float>> EvalAll(std::span<const int32_t> tokens);
+  // Appends tokens and returns logits for every one of them from index
+  // `logits_from` on, [n - logits_from][n_vocab]; the earlier ones are not
+  // computed (perplexity scores only the second half of a window).
+  Result<std::vector<float>> EvalAll(std::span<const int32_t> tokens, size_t logits_from = 0);
   // The embedding of `tokens` on their own (the session starts over): the
   // mean of their final normalized hidden states, scaled to unit L2 norm,
   // [dim]. No logits are computed.
@@ -47,8 +49,9 @@ class Session {
  private:
   Session(std::shared_ptr<const Model> model, ThreadPool& pool, SessionOptions options);
   Status Check(std::span<const int32_t> tokens) const;
-  // Runs tokens in chunks of max_batch; `all_logits` asks for every position.
-  void Run(std::span<const int32_t> tokens, bool all_logits, float* logits);
+  // Runs tokens in chunks of max_batch, writing the logits of tokens from
+  // index `logits_from` on to `logits`, one row each.
+  void Run(std::span<const int32_t> tokens, size_t logits_from, float* logits);
 
   std::shared_ptr<const Model> model_;
   ThreadPool& pool_;

@@ -11,7 +11,9 @@
 namespace autan {
 namespace {
 
-// The oracle is the compiler's own _Float16 conversion (IEEE round-to-nearest-even).
+// The oracle is the compiler's own _Float16 conversion (IEEE round-to-nearest-even),
+// which GCC 12 has on x86-64 and clang 14 not yet (the sanitizer build).
+#ifdef __FLT16_MAX__
 TEST(Fp16, RoundTripsEveryHalf) {
   for (uint32_t h = 0; h < 0x10000; ++h) {
     const float f = Fp16ToFp32(static_cast<uint16_t>(h));
@@ -39,6 +41,7 @@ TEST(Fp16, RoundsLikeTheCompiler) {
   EXPECT_EQ(Fp32ToFp16(1e6f), 0x7c00);
   EXPECT_EQ(Fp32ToFp16(-1e6f), 0xfc00);
 }
+#endif
 
 TEST(Bf16, RoundsToNearestEven) {
   EXPECT_EQ(Fp32ToBf16(1.0f), 0x3f80);

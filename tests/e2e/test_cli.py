@@ -1,5 +1,7 @@
 """Whole-program tests of the autan binary: exit codes, determinism, errors."""
 import os
+import pty
+import re
 import subprocess
 import sys
 import tempfile
@@ -63,6 +65,37 @@ class CliTest(unittest.TestCase):
                      "--logit-bias", "8396=100", check=True)  # "▁Bon" wins every step
         self.assertEqual(forced.stdout.decode(), " Bon Bon Bon")
         self.assertEqual(run("run", "-m", self.model, "-p", "x", "--logit-bias", "7").returncode, 2)
+
+    def test_quantize_progress_off_and_on_a_terminal(self):
+        f32 = os.path.join(self.tmp.name, "tiny-f32.gguf")
+        run("synth", "--shape", "tiny", "--type", "f32", "--seed", "3", f32, check=True)
+        out = os.path.join(self.tmp.name, "tiny-q8.gguf")
+        # Off a terminal: a plain line per tenth done (fewer when one tensor spans several).
+        p = run("quantize", f32, out, "q8_0", "-t", "2", check=True)
+        percents = [int(m) for m in re.findall(rb"autan: +(\d+)%", p.stderr)]
+        self.assertGreaterEqual(len(percents), 3, p.stderr)
+        self.assertLessEqual(len(percents), 10)
+        self.assertEqual(percents, sorted(set(percents)))
+        self.assertEqual(percents[-1], 100)
+        self.assertNotIn(b"\r", p.stderr)
+        # On a terminal: one bar redrawn in place, with the time left.
+        primary, secondary = pty.openpty()
+        proc = subprocess.Popen([AUTAN, "quantize", f32, out, "q8_0", "-t", "2"],
+                                stdout=subprocess.DEVNULL, stderr=secondary)
+        os.close(secondary)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(primary, 4096)
+            except OSError:  # the terminal closes with the process
+                break
+            if not chunk:
+                break
+            shown += chunk
+        os.close(primary)
+        self.assertEqual(proc.wait(), 0)
+        self.assertIn(b"\r[", shown)
+        self.assertRegex(shown, rb"100%  [0-9.]+ of [0-9.]+ GiB, \d+ s left")
 
     def test_stats_go_to_stderr(self):
         p = run("run", "-m", self.model, "-p", "Hi", "-n", "4", "--temp", "0", check=True)

@@ -17,8 +17,23 @@ import threading
 import time
 import unittest
 
+from serve_util import Server
+
 AUTAN = os.environ["AUTAN_BIN"]
 GOOD_TOKEN = "hf_good_token_0123456789"
+
+
+class QuietHandler(http.server.BaseHTTPRequestHandler):
+    """HTTP/1.1 with keep-alive, no request log."""
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def reply(self, status):
+        self.send_response(status)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
 
 
 class Hub:
@@ -73,12 +88,7 @@ class Hub:
     def _hub_handler(self):
         hub = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
+        class Handler(QuietHandler):
             def do_HEAD(self):
                 self.answer()
 
@@ -106,22 +116,12 @@ class Hub:
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
-            def reply(self, status):
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
         return Handler
 
     def _cdn_handler(self):
         hub = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
+        class Handler(QuietHandler):
             def do_HEAD(self):
                 self.answer(body=False)
 
@@ -251,6 +251,15 @@ class PullTest(unittest.TestCase):
         rc, info, err = autan("info", name[:-len(".gguf")], env=self.env)
         self.assertEqual(rc, 0, err)
         self.assertIn("architecture llama", info)
+
+        # Served by name, under the name the clients asked for.
+        server = Server("mistral-7b-instruct", env=self.env)
+        try:
+            status, models, _ = server.request("GET", "/v1/models")
+            self.assertEqual(status, 200, models)
+            self.assertEqual([m["id"] for m in models["data"]], ["mistral-7b-instruct"])
+        finally:
+            self.assertEqual(server.stop(), 0)
 
         rc, listing, _ = autan("pull", "--list", env=self.env)
         self.assertEqual(rc, 0)

@@ -19,7 +19,6 @@ using testing::Bytes;
 
 constexpr uint32_t kF32 = 0;
 constexpr uint32_t kQ8_0 = 8;
-constexpr size_t kHeaderSize = 24;  // magic, version, two counts
 
 // The error message of parsing `b`, or a test failure when it parses.
 std::string ParseError(const Bytes& b) {

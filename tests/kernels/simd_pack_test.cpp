@@ -13,15 +13,13 @@
 #include "kernels/quant_blocks.h"
 
 #if defined(__x86_64__)
+#include "kernels/x86/dispatch.h"
 #include "kernels/x86/packed.h"
 
 namespace autan::kernels::x86 {
 namespace {
 
-bool HasAvx2() {
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-         __builtin_cpu_supports("f16c");
-}
+bool HasAvx2() { return Avx2Kernels() != nullptr; }
 
 // Rows that exercise rounding: random values of several scales, exact
 // halfway cases (steps of 0.5 up to +-127, so d = 1), ties of the largest

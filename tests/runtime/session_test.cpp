@@ -91,6 +91,27 @@ TEST_F(SessionTest, IncrementalDecodeMatchesOnePass) {
   }
 }
 
+// Logits from an index on are the same rows as those of a full evaluation,
+// whatever the batch boundaries; earlier rows are not returned.
+TEST_F(SessionTest, LogitsFromAnIndexAreTheTailOfAllLogits) {
+  auto model = Load(0);
+  const size_t n_vocab = static_cast<size_t>(model->config().n_vocab);
+  const std::vector<float> all = AllLogits(model, 2, 512, tokens_);
+  for (int batch : {3, 5, 16}) {
+    ThreadPool pool(2);
+    auto session = Session::Create(model, pool, {.n_ctx = 64, .max_batch = batch});
+    ASSERT_TRUE(session.ok());
+    Result<std::vector<float>> tail = (*session)->EvalAll(tokens_, 7);
+    ASSERT_TRUE(tail.ok()) << tail.error().message;
+    ASSERT_EQ(tail->size(), (tokens_.size() - 7) * n_vocab);
+    EXPECT_EQ(0, std::memcmp(tail->data(), &all[7 * n_vocab], tail->size() * sizeof(float)))
+        << "batch " << batch;
+  }
+  ThreadPool pool(1);
+  auto session = Session::Create(model, pool, {.n_ctx = 64});
+  EXPECT_FALSE((*session)->EvalAll(tokens_, tokens_.size()).ok());
+}
+
 // The sliding window really limits attention: a token outside every window
 // position of the last query cannot change its logits, one inside does.
 TEST_F(SessionTest, SlidingWindowHidesOldTokens) {
