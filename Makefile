@@ -17,7 +17,7 @@ build: setup
 	cmake --preset release
 	cmake --build --preset release -j $(JOBS)
 
-test: build test-release test-asan
+test: build test-release test-asan test-tsan
 
 test-release:
 	ctest --preset release -j $(JOBS)
@@ -42,8 +42,7 @@ fuzz:
 	./tests/fuzz/run_all.sh build/asan $(FUZZ_SECONDS)
 
 # ThreadSanitizer over the concurrent parts (thread pool, scheduler, KV
-# blocks, store, HTTP server); not part of `make test`, whose time it would
-# push past half an hour on two cores.
+# blocks, store, HTTP server): its own build of just those tests and autan.
 test-tsan:
 	cmake --preset tsan
 	cmake --build --preset tsan -j $(JOBS)
