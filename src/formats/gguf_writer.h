@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/byte_sink.h"
 #include "core/dtype.h"
 #include "core/result.h"
 #include "formats/gguf.h"
@@ -77,7 +78,7 @@ class Writer {
     Fill fill;
     size_t given_bytes;  // size of AddTensorBytes data, SIZE_MAX for a Fill
   };
-  using Sink = std::function<Status(std::span<const uint8_t>)>;
+  using Sink = ByteSink;
 
   Result<std::vector<size_t>> Layout() const;  // validates; returns byte sizes
   Status Emit(const Sink& sink) const;

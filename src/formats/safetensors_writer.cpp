@@ -1,9 +1,5 @@
 #include "formats/safetensors_writer.h"
 
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -95,35 +91,11 @@ Status Writer::Emit(const Sink& sink) const {
 }
 
 Result<std::vector<uint8_t>> Writer::Serialize() const {
-  std::vector<uint8_t> out;
-  AUTAN_TRY(Emit([&](std::span<const uint8_t> bytes) -> Status {
-    out.insert(out.end(), bytes.begin(), bytes.end());
-    return {};
-  }));
-  return out;
+  return CollectBytes([this](const ByteSink& sink) { return Emit(sink); });
 }
 
 Status Writer::Write(const std::string& path) const {
-  const std::string tmp = path + ".tmp";
-  std::FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (f == nullptr) return Fail("%s: cannot create: %s", tmp.c_str(), std::strerror(errno));
-  Status status = Emit([&](std::span<const uint8_t> bytes) -> Status {
-    if (!bytes.empty() && std::fwrite(bytes.data(), 1, bytes.size(), f) != bytes.size()) {
-      return Fail("%s: write failed: %s", tmp.c_str(), std::strerror(errno));
-    }
-    return {};
-  });
-  if (status.ok() && (std::fflush(f) != 0 || ::fsync(fileno(f)) != 0)) {
-    status = Fail("%s: flush failed: %s", tmp.c_str(), std::strerror(errno));
-  }
-  if (std::fclose(f) != 0 && status.ok()) {
-    status = Fail("%s: close failed: %s", tmp.c_str(), std::strerror(errno));
-  }
-  if (status.ok() && std::rename(tmp.c_str(), path.c_str()) != 0) {
-    status = Fail("%s: cannot rename to %s: %s", tmp.c_str(), path.c_str(), std::strerror(errno));
-  }
-  if (!status.ok()) std::remove(tmp.c_str());
-  return status;
+  return WriteFileAtomically(path, [this](const ByteSink& sink) { return Emit(sink); });
 }
 
 }  // namespace autan::safetensors

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "core/byte_sink.h"
 #include "core/dtype.h"
 #include "core/result.h"
 
@@ -43,7 +44,7 @@ class Writer {
     Fill fill;
     size_t given_bytes;  // AddTensorBytes' size, SIZE_MAX for a Fill
   };
-  using Sink = std::function<Status(std::span<const uint8_t>)>;
+  using Sink = ByteSink;
 
   Result<std::string> Header() const;  // validates; the padded header text
   Status Emit(const Sink& sink) const;
