@@ -13,6 +13,7 @@
 #include "../formats/safetensors_bytes.h"
 #include "core/fp16.h"
 #include "formats/gguf_writer.h"
+#include "forward_util.h"
 #include "model/model.h"
 #include "runtime/kv_cache.h"
 
@@ -49,18 +50,6 @@ Weight HalvesApart(const Weight& w, int64_t heads) {
     }
   }
   return out;
-}
-
-std::vector<float> Logits(const Model& m, const std::vector<int32_t>& tokens) {
-  KvCache cache(m.config(), 64, static_cast<int32_t>(tokens.size()), KvType::kF16);
-  ForwardScratch scratch;
-  ThreadPool pool(2);
-  std::vector<float> logits(tokens.size() * static_cast<size_t>(m.config().n_vocab));
-  Batch b;
-  for (size_t i = 0; i < tokens.size(); ++i) b.Add(tokens[i], static_cast<int32_t>(i), 0, true);
-  const KvCacheView view = cache.view();
-  m.Forward(b, {&view, 1}, scratch, pool, logits.data());
-  return logits;
 }
 
 TEST(CheckpointModel, FoldersComputeWhatTheSameGgufComputes) {
@@ -178,14 +167,14 @@ TEST(CheckpointModel, FoldersComputeWhatTheSameGgufComputes) {
   ASSERT_TRUE(from_gguf.ok()) << from_gguf.error().message;
   const std::vector<int32_t> tokens =
       (*from_gguf)->tokenizer().Encode("The capital of France is", {.add_special = true});
-  const std::vector<float> want = Logits(**from_gguf, tokens);
+  const std::vector<float> want = testing::AllLogits(**from_gguf, tokens);
   for (const char* folder : {"mistral", "hf"}) {
     Result<std::shared_ptr<const Model>> from_folder = Model::Load((root / folder).string());
     ASSERT_TRUE(from_folder.ok()) << from_folder.error().message;
     EXPECT_EQ((*from_folder)->tokenizer().Encode("The capital of France is", {.add_special = true}),
               tokens)
         << folder;
-    const std::vector<float> got = Logits(**from_folder, tokens);
+    const std::vector<float> got = testing::AllLogits(**from_folder, tokens);
     ASSERT_EQ(got.size(), want.size());
     EXPECT_EQ(0, std::memcmp(got.data(), want.data(), got.size() * sizeof(float))) << folder;
   }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "formats/gguf_writer.h"
+#include "forward_util.h"
 #include "model/model.h"
 #include "model/synth.h"
 #include "runtime/kv_cache.h"
@@ -52,18 +53,8 @@ class LayerWindowsTest : public ::testing::Test {
   static std::vector<float> Logits(const Model& m) {
     const std::vector<int32_t> tokens = {1,   450, 4996, 17354, 1701,  29916,
                                          432, 975, 278,  17366, 11203, 29889};
-    const size_t n_vocab = static_cast<size_t>(m.config().n_vocab);
-    KvCache cache(m.config(), 64, 1, KvType::kF16);
-    ForwardScratch scratch;
-    ThreadPool pool(2);
-    std::vector<float> logits(tokens.size() * n_vocab);
-    for (size_t i = 0; i < tokens.size(); ++i) {
-      Batch b;
-      b.Add(tokens[i], static_cast<int32_t>(i), 0, true);
-      const KvCacheView view = cache.view();
-      m.Forward(b, {&view, 1}, scratch, pool, &logits[i * n_vocab]);
-    }
-    return logits;
+    // One token per pass, as decoding runs, so each window applies per step.
+    return testing::AllLogits(m, tokens, /*one_by_one=*/true);
   }
 
   static bool SameRows(const std::vector<float>& a, const std::vector<float>& b, size_t from,

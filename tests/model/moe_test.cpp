@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "formats/gguf_writer.h"
+#include "forward_util.h"
 #include "model/model.h"
 #include "model/synth.h"
 #include "runtime/kv_cache.h"
@@ -141,30 +142,14 @@ std::filesystem::path* MixtralModelTest::dir_ = nullptr;
 
 // Logits of every position: the prompt in one forward call, or one token per
 // call. Each token's experts run over different batches either way.
-std::vector<float> Logits(const Model& m, const std::vector<int32_t>& tokens, bool one_by_one) {
-  const int32_t n_vocab = m.config().n_vocab;
-  KvCache cache(m.config(), 64, static_cast<int32_t>(tokens.size()), KvType::kF16);
-  ForwardScratch scratch;
-  ThreadPool pool(2);
-  std::vector<float> logits(tokens.size() * static_cast<size_t>(n_vocab));
-  const size_t step = one_by_one ? 1 : tokens.size();
-  for (size_t i = 0; i < tokens.size(); i += step) {
-    Batch b;
-    for (size_t j = i; j < i + step; ++j) b.Add(tokens[j], static_cast<int32_t>(j), 0, true);
-    const KvCacheView view = cache.view();
-    m.Forward(b, {&view, 1}, scratch, pool, &logits[i * static_cast<size_t>(n_vocab)]);
-  }
-  return logits;
-}
-
 TEST_F(MixtralModelTest, ABatchComputesEachTokenAsAlone) {
   Result<std::shared_ptr<const Model>> m = Model::Load(Path());
   ASSERT_TRUE(m.ok()) << m.error().message;
   EXPECT_EQ((*m)->config().n_expert, 8);
   EXPECT_EQ((*m)->config().n_expert_used, 2);
   const std::vector<int32_t> tokens = {1, 450, 4996, 17354, 1701, 29916, 432, 17204};
-  const std::vector<float> together = Logits(**m, tokens, false);
-  const std::vector<float> alone = Logits(**m, tokens, true);
+  const std::vector<float> together = testing::AllLogits(**m, tokens, false);
+  const std::vector<float> alone = testing::AllLogits(**m, tokens, true);
   ASSERT_EQ(together.size(), alone.size());
   EXPECT_EQ(0, std::memcmp(together.data(), alone.data(), together.size() * sizeof(float)));
 }
@@ -194,8 +179,8 @@ TEST_F(MixtralModelTest, OneTensorPerExpertEqualsStacked) {
   Result<std::shared_ptr<const Model>> b = Model::Load(split);
   ASSERT_TRUE(a.ok() && b.ok()) << (b.ok() ? "" : b.error().message);
   const std::vector<int32_t> tokens = {1, 450, 4996, 17354, 1701, 29916};
-  const std::vector<float> la = Logits(**a, tokens, false);
-  const std::vector<float> lb = Logits(**b, tokens, false);
+  const std::vector<float> la = testing::AllLogits(**a, tokens, false);
+  const std::vector<float> lb = testing::AllLogits(**b, tokens, false);
   EXPECT_EQ(0, std::memcmp(la.data(), lb.data(), la.size() * sizeof(float)));
 }
 

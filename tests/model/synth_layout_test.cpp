@@ -16,6 +16,7 @@
 #include "../tokenizer/oracle_files.h"
 #include "core/mapped_file.h"
 #include "formats/gguf_writer.h"
+#include "forward_util.h"
 #include "model/convert.h"
 #include "model/model.h"
 #include "model/synth.h"
@@ -31,18 +32,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 const char kText[] = "Ça coûte 12,50 € — l'été 我能吞下玻璃 The capital of France is";
-
-std::vector<float> Logits(const Model& m, const std::vector<int32_t>& tokens) {
-  KvCache cache(m.config(), 64, static_cast<int32_t>(tokens.size()), KvType::kF16);
-  ForwardScratch scratch;
-  ThreadPool pool(2);
-  std::vector<float> logits(tokens.size() * static_cast<size_t>(m.config().n_vocab));
-  Batch b;
-  for (size_t i = 0; i < tokens.size(); ++i) b.Add(tokens[i], static_cast<int32_t>(i), 0, true);
-  const KvCacheView view = cache.view();
-  m.Forward(b, {&view, 1}, scratch, pool, logits.data());
-  return logits;
-}
 
 // Every tensor of `want` is in `got` with the same name, type, shape and bytes.
 void ExpectSameTensors(const std::string& want_path, const std::string& got_path) {
@@ -102,7 +91,7 @@ class SynthLayouts : public ::testing::TestWithParam<Case> {
     ASSERT_TRUE(gguf.ok()) << gguf.error().message;
     const std::vector<int32_t> tokens = (*gguf)->tokenizer().Encode(text);
     ASSERT_GT(tokens.size(), 8u);
-    const std::vector<float> want = Logits(**gguf, tokens);
+    const std::vector<float> want = testing::AllLogits(**gguf, tokens);
     for (const char* folder : {"mistral", "hf"}) {
       const std::string converted = (root_ / (std::string(folder) + ".gguf")).string();
       Result<ConvertReport> r = ConvertCheckpoint((root_ / folder).string(), converted, {});
@@ -112,7 +101,7 @@ class SynthLayouts : public ::testing::TestWithParam<Case> {
         Result<std::shared_ptr<const Model>> m = Model::Load(path);
         ASSERT_TRUE(m.ok()) << m.error().message;
         EXPECT_EQ((*m)->tokenizer().Encode(text), tokens) << path;
-        const std::vector<float> got = Logits(**m, tokens);
+        const std::vector<float> got = testing::AllLogits(**m, tokens);
         ASSERT_EQ(got.size(), want.size());
         EXPECT_EQ(0, std::memcmp(got.data(), want.data(), got.size() * sizeof(float))) << path;
       }
