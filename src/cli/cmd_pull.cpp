@@ -6,7 +6,7 @@
 #include <fstream>
 
 #include "cli/commands.h"
-#include "cli/pull_progress.h"
+#include "cli/progress_bar.h"
 #include "hub/model_store.h"
 #include "hub/pull.h"
 
@@ -96,7 +96,7 @@ CommandFn AddPullCommand(CLI::App& app) {
       return Report("--sha256 '" + f->sha256 + "': expected 64 hex digits", kExitBadInput);
     }
 
-    PullProgress progress(isatty(STDERR_FILENO) != 0);
+    ProgressBar progress(stderr, isatty(STDERR_FILENO) != 0);
     hub::PullOptions options{.store_dir = *store,
                              .endpoint = *endpoint,
                              .token = *token,
