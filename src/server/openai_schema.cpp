@@ -3,7 +3,7 @@
 #include <bit>
 #include <limits>
 
-#include "server/base64.h"
+#include "core/base64.h"
 #include "server/mistral_schema.h"
 #include "server/schema_fields.h"
 

@@ -2,7 +2,7 @@
 // names) and /v1/fim/completions (Mistral's).
 #include <gtest/gtest.h>
 
-#include "server/base64.h"
+#include "core/base64.h"
 #include "server/mistral_schema.h"
 #include "server/openai_schema.h"
 

@@ -1,11 +1,12 @@
-// Standard base64 (RFC 4648, with padding), for embeddings sent as bytes.
+// Standard base64 (RFC 4648, with padding): embeddings sent as bytes, the
+// token bytes of tekken.json.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <string_view>
 
-namespace autan::server {
+namespace autan {
 
 inline std::string Base64(std::string_view bytes) {
   static constexpr char kAlphabet[] =
@@ -32,4 +33,4 @@ inline std::string Base64(std::string_view bytes) {
   return out;
 }
 
-}  // namespace autan::server
+}  // namespace autan
