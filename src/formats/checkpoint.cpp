@@ -404,22 +404,34 @@ Status AddTensors(ViewBuilder& b, const Hyper& h, CheckpointLayout layout) {
   return {};
 }
 
-// tokenizer_config.json's chat_template: a string, or a list of {"name",
-// "template"} of which the "default" one is the chat template. Absent: none.
-Result<std::optional<std::string>> HfChatTemplate(const fs::path& root) {
+// tokenizer_config.json, when the folder has one: chat_template is a
+// string, or a list of {"name", "template"} of which the "default" one is the
+// chat template; add_bos_token / add_eos_token are true or false.
+Result<TokenizerConfig> ReadTokenizerConfig(const fs::path& root) {
+  TokenizerConfig c;
   const fs::path path = root / "tokenizer_config.json";
   std::error_code ec;
-  if (!fs::exists(path, ec)) return std::optional<std::string>();
+  if (!fs::exists(path, ec)) return c;
   Result<Json> config = ReadJson(path);
   if (!config.ok()) return config.error();
+  for (auto [key, flag] : {std::pair{"add_bos_token", &c.add_bos}, {"add_eos_token", &c.add_eos}}) {
+    const auto it = config->find(key);
+    if (it == config->end() || it->is_null()) continue;
+    if (!it->is_boolean()) return Fail("%s: field '%s' must be true or false", path.c_str(), key);
+    *flag = it->get<bool>();
+  }
   const auto it = config->find("chat_template");
-  if (it == config->end() || it->is_null()) return std::optional<std::string>();
-  if (it->is_string()) return std::optional<std::string>(it->get<std::string>());
+  if (it == config->end() || it->is_null()) return c;
+  if (it->is_string()) {
+    c.chat_template = it->get<std::string>();
+    return c;
+  }
   if (it->is_array()) {
     for (const Json& entry : *it) {
       if (entry.is_object() && entry.value("name", Json()) == "default" &&
           entry.value("template", Json()).is_string()) {
-        return std::optional<std::string>(entry["template"].get<std::string>());
+        c.chat_template = entry["template"].get<std::string>();
+        return c;
       }
     }
   }
@@ -465,14 +477,14 @@ Result<CheckpointView> OpenCheckpoint(const std::string& dir) {
   AUTAN_TRY(AddTensors(b, *h, layout));
   std::vector<std::shared_ptr<const void>> keep = b.TakeKeepAlive();
   keep.push_back(ckpt);
+  Result<TokenizerConfig> tokenizer_config = ReadTokenizerConfig(root);
+  if (!tokenizer_config.ok()) return tokenizer_config.error();
   std::vector<std::pair<std::string, gguf::Value>> metadata =
       Metadata(*h, root.filename().string());
-  if (hf) {
-    Result<std::optional<std::string>> chat_template = HfChatTemplate(root);
-    if (!chat_template.ok()) return chat_template.error();
-    if (*chat_template) {
-      metadata.emplace_back("tokenizer.chat_template", gguf::Value::String(**chat_template));
-    }
+  // Mistral's layout carries no template: its tokenizer's format applies.
+  if (hf && tokenizer_config->chat_template) {
+    metadata.emplace_back("tokenizer.chat_template",
+                          gguf::Value::String(*tokenizer_config->chat_template));
   }
   Result<gguf::File> file =
       gguf::File::Compose(dir, std::move(metadata), b.TakeTensors(), std::move(keep));
@@ -485,7 +497,8 @@ Result<CheckpointView> OpenCheckpoint(const std::string& dir) {
       break;
     }
   }
-  return CheckpointView{layout, std::move(file).value(), std::move(tokenizer)};
+  return CheckpointView{layout, std::move(file).value(), std::move(tokenizer),
+                        std::move(tokenizer_config).value()};
 }
 
 }  // namespace autan

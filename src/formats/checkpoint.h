@@ -9,6 +9,7 @@
 // or tokenizer.json beside the weights; see CheckpointView::tokenizer_path).
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "core/result.h"
@@ -18,10 +19,17 @@ namespace autan {
 
 enum class CheckpointLayout { kMistral, kHuggingFace };
 
+// What a folder's tokenizer_config.json says (Hugging Face's layout).
+struct TokenizerConfig {
+  std::optional<std::string> chat_template;  // in the view's metadata too (HF layout)
+  std::optional<bool> add_bos, add_eos;      // add_bos_token, add_eos_token
+};
+
 struct CheckpointView {
   CheckpointLayout layout = CheckpointLayout::kMistral;
   gguf::File file;             // the GGUF view
   std::string tokenizer_path;  // the tokenizer file found beside it, or empty
+  TokenizerConfig tokenizer_config;
 };
 
 // Whether `path` is a folder holding params.json or config.json.

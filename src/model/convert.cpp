@@ -1,11 +1,7 @@
 #include "model/convert.h"
 
 #include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <memory>
-#include <nlohmann/json.hpp>
-#include <sstream>
 #include <vector>
 
 #include "core/fp16.h"
@@ -16,8 +12,6 @@
 
 namespace autan {
 namespace {
-
-namespace fs = std::filesystem;
 
 // One output tensor: its sources (several for stacked experts, in order).
 struct Planned {
@@ -119,33 +113,6 @@ Result<std::vector<Planned>> Plan(const gguf::File& view, const std::string& dir
   return out;
 }
 
-struct TokenizerConfig {
-  std::optional<bool> add_bos, add_eos;
-};
-
-// tokenizer_config.json's add_bos_token / add_eos_token flags, when present
-// (its chat template is part of the checkpoint view already).
-Result<TokenizerConfig> ReadTokenizerConfig(const fs::path& path) {
-  TokenizerConfig c;
-  std::error_code ec;
-  if (!fs::exists(path, ec)) return c;
-  if (fs::file_size(path, ec) > (size_t{16} << 20)) {
-    return Fail("%s: larger than 16 MiB", path.c_str());
-  }
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  const nlohmann::json j = nlohmann::json::parse(text.str(), nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return Fail("%s: not a JSON object", path.c_str());
-  for (auto [key, flag] : {std::pair{"add_bos_token", &c.add_bos}, {"add_eos_token", &c.add_eos}}) {
-    const auto it = j.find(key);
-    if (it == j.end() || it->is_null()) continue;
-    if (!it->is_boolean()) return Fail("%s: field '%s' must be true or false", path.c_str(), key);
-    *flag = it->get<bool>();
-  }
-  return c;
-}
-
 Status AddTokenizer(const CheckpointView& view, const std::string& dir, uint64_t n_vocab,
                     gguf::Writer& w) {
   if (view.tokenizer_path.empty()) {
@@ -161,10 +128,8 @@ Status AddTokenizer(const CheckpointView& view, const std::string& dir, uint64_t
                 view.tokenizer_path.c_str(), spec->tokens.size(),
                 static_cast<unsigned long long>(n_vocab));
   }
-  Result<TokenizerConfig> config = ReadTokenizerConfig(fs::path(dir) / "tokenizer_config.json");
-  if (!config.ok()) return config.error();
-  if (config->add_bos) spec->add_bos = config->add_bos;
-  if (config->add_eos) spec->add_eos = config->add_eos;
+  if (view.tokenizer_config.add_bos) spec->add_bos = view.tokenizer_config.add_bos;
+  if (view.tokenizer_config.add_eos) spec->add_eos = view.tokenizer_config.add_eos;
   auto metadata = VocabGgufMetadata(*spec);
   if (!metadata.ok()) {
     return Fail("%s: %s", view.tokenizer_path.c_str(), metadata.error().message.c_str());
