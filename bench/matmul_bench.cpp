@@ -70,6 +70,7 @@ BENCHMARK_CAPTURE(BM_MatMul, Q8_0, DType::kQ8_0)->Apply(Shapes);
 BENCHMARK_CAPTURE(BM_MatMul, Q4_K, DType::kQ4_K)->Apply(Shapes);
 BENCHMARK_CAPTURE(BM_MatMul, Q6_K, DType::kQ6_K)->Apply(Shapes);
 BENCHMARK_CAPTURE(BM_MatMul, F16, DType::kF16)->Apply(Shapes);
+BENCHMARK_CAPTURE(BM_MatMul, BF16, DType::kBF16)->Apply(Shapes);
 
 }  // namespace
 

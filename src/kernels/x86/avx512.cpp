@@ -1,10 +1,12 @@
-// Kernels for AVX-512 F/BW/VL/VNNI CPUs (Zen 4, Ice Lake and later): the
-// 256-bit EVEX forms, which run at full rate on Zen 4's 256-bit datapaths,
-// with 32 vector registers and vpdpbusd. Built with those flags only.
+// Kernels for AVX-512 F/BW/VL/VNNI CPUs (Zen 4 and 5, Ice Lake and later):
+// 32 vector registers, vpdpbusd, 512-bit float tiles and products where a
+// benchmark showed them faster (Zen 5 runs two 512-bit FMAs or vpdpbusd per
+// cycle). Built with those flags only.
 // GCC 12's 512-bit intrinsics start some results from _mm512_undefined and
 // then warn about it (clang has no such warning).
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #endif
 #include "kernels/x86/common_inl.h"
 #include "kernels/x86/float_inl.h"
@@ -26,8 +28,8 @@ struct Isa {
   // Taller tiles when the batch has fewer groups than a full tile.
   static constexpr size_t LegacyFewGroupRows(size_t g) { return g == 1 ? 8 : g == 2 ? 4 : 3; }
   static constexpr size_t KFewGroupRows(size_t) { return 4; }  // BlockScales4's limit
-  static constexpr size_t kFloatTileRows = 4;
-  static constexpr size_t kFloatTileCols = 2;
+  static constexpr size_t kFloatTileRows = 6;
+  static constexpr size_t kFloatTileCols = 4;
 
   // acc + sum of 4 adjacent u8 * s8 products per int32 lane.
   static __m256i Dpbusd(__m256i acc, __m256i u, __m256i s) {

@@ -115,7 +115,7 @@ void TailTile(const GemmArgs& a, size_t r0, size_t nr, size_t c, size_t nc) {
 
 // Activation rows handled per pass over the weight rows: a chunk of packed
 // activations stays in L2 while the thread's rows stream past it.
-constexpr size_t kColChunk = 32;
+constexpr size_t kColChunk = 64;
 
 template <class K>
 void RowGemm(const GemmArgs& a) {
