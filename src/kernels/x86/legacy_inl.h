@@ -261,6 +261,18 @@ struct LegacyGemm {
   }
 };
 
+#if defined(__AVX512F__)
+// The fp16 at byte `offset` of blocks a and b, widened: lanes 0-7 from a,
+// lanes 8-15 from b.
+inline __m512 RowPairHalves(const uint8_t* a, const uint8_t* b, size_t offset) {
+  const uint32_t both = Load16(a + offset) | static_cast<uint32_t>(Load16(b + offset)) << 16;
+  const __m512 two =
+      _mm512_castps128_ps512(_mm_cvtph_ps(_mm_cvtsi32_si128(static_cast<int>(both))));
+  return _mm512_permutexvar_ps(_mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1),
+                               two);
+}
+#endif
+
 // AVX-512: each 512-bit product takes two weight quads at once, which
 // halves the instructions per product against the 256-bit tile (there, with
 // few groups, broadcasting weight quads costs as much as multiplying).
@@ -282,9 +294,13 @@ struct LegacyGemmWide {
     constexpr int kShift = F::kEightBit ? Isa::kQ8ZeroShift : F::kZeroShift;
     const __m512i pair_lanes =
         _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
-    __m256 acc[R][G];
-    for (size_t r = 0; r < R; ++r) {
-      for (size_t g = 0; g < G; ++g) acc[r][g] = _mm256_setzero_ps();
+    const __m512i even =
+        _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i odd =
+        _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    __m512 acc[(R + 1) / 2][G];
+    for (size_t r = 0; r < (R + 1) / 2; ++r) {
+      for (size_t g = 0; g < G; ++g) acc[r][g] = _mm512_setzero_ps();
     }
     const uint8_t* ahead = a.w + r0 * a.w_stride + kGemmPrefetchAhead;
     for (size_t i = 0, off = 0; i < nb; ++i, off += F::kBytes) {
@@ -318,22 +334,38 @@ struct LegacyGemmWide {
           for (size_t g = 0; g < G; ++g) s[r][g] = _mm512_dpbusd_epi32(s[r][g], wb, xv[g]);
         }
       }
-      for (size_t r = 0; r < R; ++r) {
-        const uint8_t* b = w[r] + off;
-        const __m256 dw = _mm256_set1_ps(Half(b));
+      // Two weight rows per 512-bit register from here on: lanes 0-7 row r,
+      // lanes 8-15 row r + 1, each lane the same operations as one 256-bit
+      // lane (the reduction of its pair of int32 sums, then the two FMAs).
+      __m512 dx[G];
+      __m512 sx[G];
+      for (size_t g = 0; g < G; ++g) {
+        dx[g] = _mm512_broadcast_f32x8(_mm256_load_ps(xg[g][i].d));
+        if constexpr (F::kMin) sx[g] = _mm512_broadcast_f32x8(_mm256_load_ps(xg[g][i].s));
+      }
+      for (size_t r = 0; r < R; r += 2) {
+        const size_t r1 = r + 1 < R ? r + 1 : r;
+        const __m512 dw = RowPairHalves(w[r] + off, w[r1] + off, 0);
         for (size_t g = 0; g < G; ++g) {
-          const __m256i isum =
-              _mm512_cvtepi64_epi32(_mm512_add_epi32(s[r][g], _mm512_srli_epi64(s[r][g], 32)));
+          const __m512i isum = _mm512_add_epi32(_mm512_permutex2var_epi32(s[r][g], even, s[r1][g]),
+                                                _mm512_permutex2var_epi32(s[r][g], odd, s[r1][g]));
           if constexpr (F::kMin) {
-            acc[r][g] =
-                _mm256_fmadd_ps(_mm256_set1_ps(Half(b + 2)), _mm256_load_ps(xg[g][i].s), acc[r][g]);
+            acc[r / 2][g] =
+                _mm512_fmadd_ps(RowPairHalves(w[r] + off, w[r1] + off, 2), sx[g], acc[r / 2][g]);
           }
-          acc[r][g] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum),
-                                      _mm256_mul_ps(dw, _mm256_load_ps(xg[g][i].d)), acc[r][g]);
+          acc[r / 2][g] =
+              _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_mul_ps(dw, dx[g]), acc[r / 2][g]);
         }
       }
     }
-    StoreGroupTile<R, G>(a, r0, nr, g0, acc);
+    __m256 out[R][G];
+    for (size_t r = 0; r < R; ++r) {
+      for (size_t g = 0; g < G; ++g) {
+        out[r][g] = r % 2 == 0 ? _mm512_castps512_ps256(acc[r / 2][g])
+                               : _mm512_extractf32x8_ps(acc[r / 2][g], 1);
+      }
+    }
+    StoreGroupTile<R, G>(a, r0, nr, g0, out);
   }
 };
 
