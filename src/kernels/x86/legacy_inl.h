@@ -282,6 +282,32 @@ inline __m512 RowPairHalves(const uint8_t* a, const uint8_t* b, size_t offset) {
 // float operations.
 template <class Isa, class F>
 struct LegacyGemmWide {
+  // Weight quads 2p and 2p + 1 of a block, in the form WeightBytes gives,
+  // in every 64-bit lane: broadcast straight from the block (a load, where
+  // unpacking first and then broadcasting took shuffles that competed
+  // with the products), then decoded in place.
+  static __m512i QuadPair(const uint8_t* block, size_t p) {
+    uint64_t quads;
+    if constexpr (F::kEightBit) {
+      std::memcpy(&quads, block + F::kQs + 8 * p, sizeof(quads));
+      static_assert(Isa::kQ8ZeroShift == 7, "Q8_0 weights + 128, as Isa::Q8Weights");
+      return _mm512_xor_si512(_mm512_set1_epi64(static_cast<long long>(quads)),
+                              _mm512_set1_epi8(-128));
+    } else {
+      // Pairs 0 and 1: low nibbles of bytes 0-7 and 8-15; 2 and 3: high.
+      std::memcpy(&quads, block + F::kQs + 8 * (p % 2), sizeof(quads));
+      __m512i v = _mm512_set1_epi64(static_cast<long long>(quads));
+      if (p >= 2) v = _mm512_srli_epi16(v, 4);
+      v = _mm512_and_si512(v, _mm512_set1_epi8(0x0F));
+      if constexpr (F::kHigh) {
+        // Bit 8p + k of qh is the fifth bit of value 8p + k: byte k of every lane.
+        const uint64_t bits = (Load32(block + F::kQh) >> (8 * p)) & 0xFF;
+        v = _mm512_mask_add_epi8(v, bits * 0x0101010101010101ull, v, _mm512_set1_epi8(0x10));
+      }
+      return v;
+    }
+  }
+
   template <size_t R, size_t G>
   static void Tile(const GemmArgs& a, size_t r0, size_t nr, size_t g0) {
     const size_t nb = a.cols / kQK;
@@ -306,10 +332,6 @@ struct LegacyGemmWide {
     for (size_t i = 0, off = 0; i < nb; ++i, off += F::kBytes) {
       PrefetchStep<R * F::kBytes, _MM_HINT_T1>(ahead);
       ahead += R * F::kBytes;
-      alignas(32) uint8_t wq[R][32];
-      for (size_t r = 0; r < R; ++r) {
-        _mm256_store_si256(reinterpret_cast<__m256i*>(wq[r]), WeightBytes<Isa, F>(w[r] + off));
-      }
       __m512i s[R][G];
       for (size_t g = 0; g < G; ++g) {
         // The zero point times the activations' sum starts lane 2c's sum.
@@ -328,9 +350,7 @@ struct LegacyGemmWide {
               _mm512_zextsi256_si512(Load256(xg[g][i].qs[2 * p + 1])));
         }
         for (size_t r = 0; r < R; ++r) {
-          uint64_t quads;
-          std::memcpy(&quads, wq[r] + 8 * p, sizeof(quads));
-          const __m512i wb = _mm512_set1_epi64(static_cast<long long>(quads));
+          const __m512i wb = QuadPair(w[r] + off, p);
           for (size_t g = 0; g < G; ++g) s[r][g] = _mm512_dpbusd_epi32(s[r][g], wb, xv[g]);
         }
       }
