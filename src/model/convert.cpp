@@ -7,8 +7,8 @@
 #include "core/fp16.h"
 #include "formats/checkpoint.h"
 #include "formats/gguf_writer.h"
+#include "model/checkpoint_vocab.h"
 #include "model/vocab_gguf.h"
-#include "tokenizer/tokenizer_file.h"
 
 namespace autan {
 namespace {
@@ -115,21 +115,13 @@ Result<std::vector<Planned>> Plan(const gguf::File& view, const std::string& dir
 
 Status AddTokenizer(const CheckpointView& view, const std::string& dir, uint64_t n_vocab,
                     gguf::Writer& w) {
-  if (view.tokenizer_path.empty()) {
-    return Fail(
-        "%s: no tokenizer beside the weights (tekken.json, tokenizer.model.v3, "
-        "tokenizer.model or tokenizer.json)",
-        dir.c_str());
-  }
-  Result<VocabSpec> spec = LoadVocabSpecFile(view.tokenizer_path);
+  Result<VocabSpec> spec = CheckpointVocab(view, dir);
   if (!spec.ok()) return spec.error();
   if (spec->tokens.size() != n_vocab) {
     return Fail("%s: %zu tokens, but the embeddings (token_embd.weight) have %llu rows",
                 view.tokenizer_path.c_str(), spec->tokens.size(),
                 static_cast<unsigned long long>(n_vocab));
   }
-  if (view.tokenizer_config.add_bos) spec->add_bos = view.tokenizer_config.add_bos;
-  if (view.tokenizer_config.add_eos) spec->add_eos = view.tokenizer_config.add_eos;
   auto metadata = VocabGgufMetadata(*spec);
   if (!metadata.ok()) {
     return Fail("%s: %s", view.tokenizer_path.c_str(), metadata.error().message.c_str());

@@ -3,8 +3,8 @@
 #include <string_view>
 
 #include "formats/checkpoint.h"
+#include "model/checkpoint_vocab.h"
 #include "model/vocab_gguf.h"
-#include "tokenizer/tokenizer_file.h"
 
 namespace autan {
 namespace {
@@ -26,14 +26,12 @@ Result<std::shared_ptr<const Model>> Model::Load(const std::string& path,
   if (IsCheckpointFolder(path)) {
     Result<CheckpointView> view = OpenCheckpoint(path);
     if (!view.ok()) return view.error();
-    if (view->tokenizer_path.empty()) {
-      return Fail(
-          "%s: no tokenizer beside the weights (tekken.json, tokenizer.model.v3, "
-          "tokenizer.model or tokenizer.json)",
-          path.c_str());
+    Result<VocabSpec> vocab = CheckpointVocab(*view, path);
+    if (!vocab.ok()) return vocab.error();
+    Result<Tokenizer> tokenizer = Tokenizer::Create(std::move(vocab).value());
+    if (!tokenizer.ok()) {
+      return Fail("%s: %s", view->tokenizer_path.c_str(), tokenizer.error().message.c_str());
     }
-    Result<Tokenizer> tokenizer = LoadTokenizerFile(view->tokenizer_path);
-    if (!tokenizer.ok()) return tokenizer.error();
     return FromFile(std::move(view->file), options, std::move(tokenizer).value());
   }
   Result<gguf::File> file = gguf::File::Open(path);

@@ -253,6 +253,42 @@ TEST_F(SynthLayouts, ChatTemplateTravelsThroughTokenizerConfig) {
             std::string::npos);
 }
 
+// tokenizer_config.json's add_bos_token decides whether a prompt starts
+// with BOS, as in Hugging Face's tokenizers: for the folder loaded as it
+// is and for the GGUF file converted from it alike.
+TEST_F(SynthLayouts, TokenizerConfigBosFlagHoldsForFolderAndConversion) {
+  Result<gguf::File> spm =
+      gguf::File::Open(std::string(AUTAN_TESTDATA) + "/vocab/ggml-vocab-llama-spm.gguf");
+  ASSERT_TRUE(spm.ok());
+  SynthOptions o;
+  o.type = "f16";
+  o.format = "safetensors";
+  ThreadPool pool(2);
+  const fs::path hf = root_ / "hf";
+  ASSERT_TRUE(WriteSynthModel(o, *spm, hf.string(), pool).ok());
+  const fs::path config_path = hf / "tokenizer_config.json";
+  json config = json::parse(std::ifstream(config_path));
+  for (bool add_bos : {false, true}) {
+    SCOPED_TRACE(add_bos ? "add_bos_token true" : "add_bos_token false");
+    config["add_bos_token"] = add_bos;
+    std::ofstream(config_path) << config.dump();
+    Result<std::shared_ptr<const Model>> folder = Model::Load(hf.string());
+    ASSERT_TRUE(folder.ok()) << folder.error().message;
+    const Tokenizer& t = (*folder)->tokenizer();
+    ASSERT_GE(t.bos(), 0);
+    const std::vector<int32_t> ids = t.Encode("Hello world");
+    ASSERT_FALSE(ids.empty());
+    EXPECT_EQ(ids.front() == t.bos(), add_bos);
+
+    const std::string out = (root_ / "out.gguf").string();
+    Result<ConvertReport> r = ConvertCheckpoint(hf.string(), out, {});
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    Result<std::shared_ptr<const Model>> converted = Model::Load(out);
+    ASSERT_TRUE(converted.ok()) << converted.error().message;
+    EXPECT_EQ((*converted)->tokenizer().Encode("Hello world"), ids);
+  }
+}
+
 // A nemo-tiny model with Mistral NeMo's genuine Tekken vocabulary, cut to
 // 1000 special ids and 15000 ranks to stay small: its tekken.json goes
 // through GGUF (synth), back to tekken.json (the Mistral folder) and to
