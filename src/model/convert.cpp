@@ -117,7 +117,7 @@ Status AddTokenizer(const CheckpointView& view, const std::string& dir, uint64_t
                     gguf::Writer& w) {
   Result<VocabSpec> spec = CheckpointVocab(view, dir);
   if (!spec.ok()) return spec.error();
-  if (spec->tokens.size() != n_vocab) {
+  if (spec->tokens.size() != n_vocab) {  // CheckpointVocab pads to the embeddings
     return Fail("%s: %zu tokens, but the embeddings (token_embd.weight) have %llu rows",
                 view.tokenizer_path.c_str(), spec->tokens.size(),
                 static_cast<unsigned long long>(n_vocab));

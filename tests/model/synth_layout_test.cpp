@@ -22,6 +22,7 @@
 #include "model/synth.h"
 #include "model/vocab_gguf.h"
 #include "runtime/kv_cache.h"
+#include "tokenizer/sentencepiece_writer.h"
 #include "tokenizer/tekken.h"
 #include "tokenizer/tokenizer_file.h"
 
@@ -286,6 +287,53 @@ TEST_F(SynthLayouts, TokenizerConfigBosFlagHoldsForFolderAndConversion) {
     Result<std::shared_ptr<const Model>> converted = Model::Load(out);
     ASSERT_TRUE(converted.ok()) << converted.error().message;
     EXPECT_EQ((*converted)->tokenizer().Encode("Hello world"), ids);
+  }
+}
+
+// Embeddings with more rows than the tokenizer has tokens (padded, as
+// fine-tunes often leave them): the extra ids become placeholder tokens,
+// for the folder loaded as it is and in the converted file, and text
+// tokenizes as with the full vocabulary.
+TEST_F(SynthLayouts, EmbeddingsPaddedPastTheVocabularyGetPlaceholderTokens) {
+  Result<gguf::File> spm =
+      gguf::File::Open(std::string(AUTAN_TESTDATA) + "/vocab/ggml-vocab-llama-spm.gguf");
+  ASSERT_TRUE(spm.ok());
+  SynthOptions o;
+  o.type = "f16";
+  o.format = "safetensors";
+  ThreadPool pool(2);
+  const fs::path hf = root_ / "hf";
+  ASSERT_TRUE(WriteSynthModel(o, *spm, hf.string(), pool).ok());
+  ASSERT_TRUE(fs::exists(hf / "tokenizer.model"));
+  Result<VocabSpec> full = VocabSpecFromGguf(*spm);
+  ASSERT_TRUE(full.ok());
+  const size_t rows = full->tokens.size();
+  constexpr size_t kMissing = 64;
+  VocabSpec cut = *full;
+  cut.tokens.resize(rows - kMissing);
+  if (!cut.scores.empty()) cut.scores.resize(rows - kMissing);
+  if (!cut.token_types.empty()) cut.token_types.resize(rows - kMissing);
+  Result<std::vector<uint8_t>> model = SerializeSentencePiece(cut);
+  ASSERT_TRUE(model.ok()) << model.error().message;
+  std::ofstream(hf / "tokenizer.model", std::ios::binary)
+      .write(reinterpret_cast<const char*>(model->data()),
+             static_cast<std::streamsize>(model->size()));
+
+  Result<Tokenizer> reference = TokenizerFromGguf(*spm);
+  ASSERT_TRUE(reference.ok());
+  const std::string text = "Hello world, [PAD31990] stays text.";
+  const std::vector<int32_t> want = reference->Encode(text);
+  const std::string out = (root_ / "out.gguf").string();
+  ASSERT_TRUE(ConvertCheckpoint(hf.string(), out, {}).ok());
+  for (const std::string& path : {hf.string(), out}) {
+    SCOPED_TRACE(path);
+    Result<std::shared_ptr<const Model>> m = Model::Load(path);
+    ASSERT_TRUE(m.ok()) << m.error().message;
+    const Tokenizer& t = (*m)->tokenizer();
+    EXPECT_EQ(t.n_vocab(), static_cast<int32_t>(rows));
+    EXPECT_EQ(t.TokenText(static_cast<int32_t>(rows - 1)), "[PAD" + std::to_string(rows - 1) + "]");
+    EXPECT_EQ(t.token_type(static_cast<int32_t>(rows - 1)), TokenType::kUnused);
+    EXPECT_EQ(t.Encode(text), want);
   }
 }
 
