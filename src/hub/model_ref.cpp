@@ -103,13 +103,6 @@ Result<UrlHandle> ParseUrl(std::string_view text) {
   return url;
 }
 
-std::string OriginText(const Origin& o) {
-  const bool default_port =
-      (o.scheme == "https" && o.port == 443) || (o.scheme == "http" && o.port == 80);
-  const std::string host = o.host.find(':') != std::string::npos ? "[" + o.host + "]" : o.host;
-  return o.scheme + "://" + host + (default_port ? "" : ":" + std::to_string(o.port));
-}
-
 // A hub file from its repository id, revision and path.
 Result<ModelRef> HubRef(std::string_view origin, std::string_view repo, std::string_view revision,
                         std::string_view file) {
@@ -151,6 +144,13 @@ Result<ModelRef> UrlRef(std::string_view input) {
 }
 
 }  // namespace
+
+std::string OriginText(const Origin& o) {
+  const bool default_port =
+      (o.scheme == "https" && o.port == 443) || (o.scheme == "http" && o.port == 80);
+  const std::string host = o.host.find(':') != std::string::npos ? "[" + o.host + "]" : o.host;
+  return o.scheme + "://" + host + (default_port ? "" : ":" + std::to_string(o.port));
+}
 
 std::span<const ShortName> ShortNames() { return kShortNames; }
 

@@ -46,6 +46,8 @@ struct Origin {
 // hosts (127.0.0.0/8, ::1, localhost): anything else would send the request,
 // and a token, in the clear.
 Result<Origin> ParseOrigin(std::string_view url);
+// "scheme://host[:port]", the port only when not the scheme's default.
+std::string OriginText(const Origin& origin);
 bool IsLoopbackHost(std::string_view host);
 
 // Checks a Hugging Face endpoint (HF_ENDPOINT) and returns it without a

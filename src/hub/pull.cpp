@@ -11,6 +11,7 @@
 #include <cstring>
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <thread>
 #include <vector>
 
@@ -126,6 +127,47 @@ Result<bool> ProbeOnce(const Context& c, ProbeResult& p, std::string& retry_reas
     return true;
   }
   return Fail("more than %d redirects for %s", kMaxRedirects, c.ref.url.c_str());
+}
+
+// The digest from the hub's tree API, for a resolve answer that carried no
+// X-Linked-Etag (a mirror or proxy of the hub that drops it):
+// GET /api/models/REPO/tree/REV/DIR lists the folder's files, an LFS file
+// with `"lfs": {"oid": "<sha256>", "size": N}`. Leaves `p` empty when the
+// server has no such API or does not list the file.
+constexpr size_t kMaxTreeBytes = 16u << 20;
+
+Result<bool> TreeDigestOnce(const Context& c, ProbeResult& p, std::string& retry_reason) {
+  Result<Origin> origin = ParseOrigin(c.ref.url);
+  if (!origin.ok()) return origin.error();
+  std::string revision;
+  for (char ch : c.ref.revision) revision += ch == '/' ? std::string("%2F") : std::string(1, ch);
+  const size_t slash = c.ref.file.rfind('/');
+  const std::string url = OriginText(*origin) + "/api/models/" + c.ref.repo + "/tree/" + revision +
+                          (slash == std::string::npos ? "" : "/" + c.ref.file.substr(0, slash));
+  std::string body;
+  HttpHandlers handlers;
+  handlers.on_body = [&](std::string_view piece) -> Status {
+    if (body.size() + piece.size() > kMaxTreeBytes) {
+      return Fail("%s: the file list is over %zu MiB", url.c_str(), kMaxTreeBytes >> 20);
+    }
+    body.append(piece);
+    return {};
+  };
+  HttpOutcome out = c.http.Perform({.url = url, .headers = c.Headers(*origin)}, handlers);
+  if (out.kind == HttpOutcome::Kind::kFatal) {
+    return Fail("cannot reach %s: %s", origin->host.c_str(), out.error.c_str());
+  }
+  const HttpResponse& r = out.response;
+  if (out.kind == HttpOutcome::Kind::kTransport || r.status == 429 || r.status >= 500) {
+    retry_reason =
+        origin->host + ": " + (out.error.empty() ? "HTTP " + std::to_string(r.status) : out.error);
+    return false;
+  }
+  if (r.status != 200) return true;
+  const ListedFile listed = FindInTreeListing(body, c.ref.file);
+  p.sha256 = listed.sha256;
+  p.size = listed.size;
+  return true;
 }
 
 // The partial file: locked, appended to, hashed as it grows.
@@ -427,6 +469,32 @@ std::string Sha256FromEtag(std::string_view value) {
   return hex;
 }
 
+ListedFile FindInTreeListing(std::string_view listing, std::string_view path) {
+  nlohmann::json list;
+  try {
+    list = nlohmann::json::parse(listing);
+  } catch (const nlohmann::json::exception&) {  // also numbers out of range
+    return {};
+  }
+  if (!list.is_array()) return {};
+  for (const nlohmann::json& entry : list) {
+    if (!entry.is_object()) continue;
+    const auto name = entry.find("path");
+    if (name == entry.end() || !name->is_string() || *name != path) continue;
+    const auto lfs = entry.find("lfs");
+    if (lfs == entry.end() || !lfs->is_object()) return {};
+    const auto oid = lfs->find("oid");
+    if (oid == lfs->end() || !oid->is_string()) return {};
+    ListedFile f{Sha256FromEtag(oid->get<std::string>()), 0};
+    const auto size = lfs->find("size");
+    if (!f.sha256.empty() && size != lfs->end() && size->is_number_unsigned()) {
+      f.size = size->get<uint64_t>();
+    }
+    return f;
+  }
+  return {};
+}
+
 Result<PullResult> Pull(const ModelRef& ref, const PullOptions& options) {
   const std::string final_path = options.store_dir + "/" + ref.store_name;
   struct stat st;
@@ -457,10 +525,18 @@ Result<PullResult> Pull(const ModelRef& ref, const PullOptions& options) {
     AUTAN_TRY(Retry(
         options, [&](std::string& reason) { return ProbeOnce(c, probe, reason); },
         [] { return uint64_t{0}; }, [] { return std::string(); }));
+    if (probe.sha256.empty() && !ref.repo.empty()) {
+      ProbeResult tree;
+      AUTAN_TRY(Retry(
+          options, [&](std::string& reason) { return TreeDigestOnce(c, tree, reason); },
+          [] { return uint64_t{0}; }, [] { return std::string(); }));
+      probe.sha256 = tree.sha256;
+      if (tree.size != 0) probe.size = tree.size;
+    }
     if (probe.sha256.empty()) {
       return Fail(
-          "%s gives no SHA-256 for %s (no X-Linked-Etag), so the download could not be "
-          "verified; pass --sha256 HEX",
+          "%s gives no SHA-256 for %s (no X-Linked-Etag, nor in its tree API), so the download "
+          "could not be verified; pass --sha256 HEX",
           ParseOrigin(ref.url).ok() ? ParseOrigin(ref.url)->host.c_str() : "the server",
           ref.url.c_str());
     }

@@ -58,4 +58,14 @@ Result<ContentRange> ParseContentRange(std::string_view value);
 // prefix removed, lower-cased; empty unless 64 hex digits.
 std::string Sha256FromEtag(std::string_view value);
 
+// The SHA-256 and size of `path` in a hub tree listing (the JSON array of
+// GET /api/models/REPO/tree/REV/DIR, an LFS file with "lfs": {"oid", "size"}),
+// or an empty digest when the listing is not such an array or does not give
+// one for that path.
+struct ListedFile {
+  std::string sha256;  // 64 lower-case hex digits, or empty
+  uint64_t size = 0;   // 0: not given
+};
+ListedFile FindInTreeListing(std::string_view listing, std::string_view path);
+
 }  // namespace autan::hub

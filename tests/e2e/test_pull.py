@@ -8,6 +8,7 @@ with `X-Linked-Etag: "<sha256>"` and `X-Linked-Size`. The CDN serves bytes
 with Range support and can be told to cut or stall a transfer midway."""
 import fcntl
 import hashlib
+import json
 import http.server
 import os
 import socket
@@ -49,6 +50,8 @@ class Hub:
         self.bad_range = False  # answer ranges with a wrong Content-Range
         self.ignore_range = False  # answer ranges with the whole file (200)
         self.redirect_to = None  # the hub redirects here instead of to the CDN
+        self.hide_etag = False  # resolve answers without X-Linked-Etag (as some mirrors do)
+        self.tree_api = True    # /api/models/REPO/tree/REV/DIR lists files with their LFS digest
         self.busy_once = set()  # servers ("hub", "cdn") that answer their next request 503
         self.lock = threading.Lock()
         self.cdn = self._serve(self._cdn_handler())
@@ -99,6 +102,9 @@ class Hub:
                 if hub._record("hub", self):
                     return self.reply(503)
                 parts = self.path.split("?")[0].split("/")
+                # /api/models/owner/repo/tree/rev[/dir...]
+                if parts[1:3] == ["api", "models"] and len(parts) >= 7 and parts[5] == "tree":
+                    return self.tree(parts[3] + "/" + parts[4], "/".join(parts[7:]))
                 # /owner/repo/resolve/rev/file...
                 if len(parts) < 6 or parts[3] != "resolve":
                     return self.reply(404)
@@ -110,11 +116,30 @@ class Hub:
                     return self.reply(404)
                 self.send_response(302)
                 self.send_header("Location", hub.redirect_to or hub.cdn_base + "/cdn/" + key)
-                self.send_header("X-Linked-Etag", '"%s"' % hub.announced[key])
-                self.send_header("X-Linked-Size", str(len(hub.files[key])))
+                if not hub.hide_etag:
+                    self.send_header("X-Linked-Etag", '"%s"' % hub.announced[key])
+                    self.send_header("X-Linked-Size", str(len(hub.files[key])))
                 self.send_header("X-Repo-Commit", "0" * 40)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
+
+            def tree(self, repo, folder):
+                if not hub.tree_api:
+                    return self.reply(404)
+                prefix = repo + "/" + (folder + "/" if folder else "")
+                entries = []
+                for key, data in sorted(hub.files.items()):
+                    if key.startswith(prefix) and "/" not in key[len(prefix):]:
+                        entries.append({"type": "file", "oid": "0" * 40, "size": len(data),
+                                        "path": key[len(repo) + 1:],
+                                        "lfs": {"oid": hub.announced[key], "size": len(data),
+                                                "pointerSize": 134}})
+                body = json.dumps(entries).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
 
         return Handler
 
@@ -208,6 +233,8 @@ class PullTest(unittest.TestCase):
         self.hub.ignore_range = False
         self.hub.busy_once.clear()
         self.hub.redirect_to = None
+        self.hub.hide_etag = False
+        self.hub.tree_api = True
         self.work = tempfile.TemporaryDirectory(dir=self.tmp.name)
         self.store = os.path.join(self.work.name, "store")
         self.env = dict(os.environ, AUTAN_MODELS=self.store, HF_ENDPOINT=self.hub.endpoint)
@@ -464,6 +491,27 @@ class PullTest(unittest.TestCase):
         rc, _, err = autan("pull", url, "--sha256", self.sha, env=self.env)
         self.assertEqual(rc, 0, err)
         self.assertEqual(self.stored("m.gguf"), self.model)
+
+    def test_digest_from_the_tree_api_when_the_hub_sends_none(self):
+        self.hub.hide_etag = True
+        self.hub.add("owner/repo/sub/m.gguf", self.model)
+        self.hub.add("owner/repo/sub/other.gguf", b"x")
+        rc, out, err = autan("pull", "hf://owner/repo/sub/m.gguf", env=self.env)
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(self.stored("owner--repo--sub--m.gguf"), self.model)
+        self.assertIn(self.sha, err)
+        self.assertIn("/api/models/owner/repo/tree/main/sub", [r[2] for r in self.hub.seen("hub", "GET")])
+        # The digest it lists is checked like an ETag's.
+        self.hub.add("owner/repo/bad.gguf", self.model, announced="0" * 64)
+        rc, _, err = autan("pull", "hf://owner/repo/bad.gguf", env=self.env)
+        self.assertEqual(rc, 1)
+        self.assertIn("SHA-256 mismatch", err)
+        self.assertNotIn("owner--repo--bad.gguf", self.store_files())
+        # No tree API either: the user is asked for the digest.
+        self.hub.tree_api = False
+        rc, _, err = autan("pull", "hf://owner/repo/sub/other.gguf", env=self.env)
+        self.assertEqual(rc, 1)
+        self.assertIn("pass --sha256", err)
 
     def test_plain_url_needs_a_digest(self):
         self.hub.add("m.gguf", self.model)

@@ -1,6 +1,7 @@
 // What `autan pull` reads from the user and from a server before trusting
 // it: the model reference (short name, hf://, URL, with URL decoding), the
-// HF_ENDPOINT value, Content-Range and the digest in an ETag.
+// HF_ENDPOINT value, Content-Range, the digest in an ETag and in a tree
+// listing of the hub's API.
 // Input: "reference\n----\nheader value".
 #include <cstdint>
 #include <cstdlib>
@@ -54,5 +55,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   const std::string sha = hub::Sha256FromEtag(header);
   if (!sha.empty() && sha.size() != 64) std::abort();
+  // The value as a tree listing, looked up for the reference's path.
+  const hub::ListedFile listed = hub::FindInTreeListing(header, input);
+  if (!listed.sha256.empty() && listed.sha256.size() != 64) std::abort();
+  if (listed.sha256.empty() && listed.size != 0) std::abort();
   return 0;
 }
