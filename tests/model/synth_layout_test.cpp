@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -69,6 +70,20 @@ class SynthLayouts : public ::testing::TestWithParam<Case> {
   }
   void TearDown() override { fs::remove_all(root_); }
 
+  // Writes an f16 Hugging Face folder ("hf") of the default shape with
+  // llama.cpp's SentencePiece test vocabulary, which `spm_` then holds.
+  void WriteSpmFolder() {
+    Result<gguf::File> spm =
+        gguf::File::Open(std::string(AUTAN_TESTDATA) + "/vocab/ggml-vocab-llama-spm.gguf");
+    ASSERT_TRUE(spm.ok());
+    spm_ = std::move(*spm);
+    SynthOptions o;
+    o.type = "f16";
+    o.format = "safetensors";
+    ThreadPool pool(2);
+    ASSERT_TRUE(WriteSynthModel(o, *spm_, (root_ / "hf").string(), pool).ok());
+  }
+
   // Writes the model in the three layouts; returns the GGUF path.
   void WriteAll(SynthOptions o, const gguf::File& vocab) {
     ThreadPool pool(2);
@@ -110,6 +125,7 @@ class SynthLayouts : public ::testing::TestWithParam<Case> {
   }
 
   fs::path root_;
+  std::optional<gguf::File> spm_;  // set by WriteSpmFolder
 };
 
 TEST_P(SynthLayouts, SameTokensLogitsAndTensors) {
@@ -258,15 +274,8 @@ TEST_F(SynthLayouts, ChatTemplateTravelsThroughTokenizerConfig) {
 // with BOS, as in Hugging Face's tokenizers: for the folder loaded as it
 // is and for the GGUF file converted from it alike.
 TEST_F(SynthLayouts, TokenizerConfigBosFlagHoldsForFolderAndConversion) {
-  Result<gguf::File> spm =
-      gguf::File::Open(std::string(AUTAN_TESTDATA) + "/vocab/ggml-vocab-llama-spm.gguf");
-  ASSERT_TRUE(spm.ok());
-  SynthOptions o;
-  o.type = "f16";
-  o.format = "safetensors";
-  ThreadPool pool(2);
+  ASSERT_NO_FATAL_FAILURE(WriteSpmFolder());
   const fs::path hf = root_ / "hf";
-  ASSERT_TRUE(WriteSynthModel(o, *spm, hf.string(), pool).ok());
   const fs::path config_path = hf / "tokenizer_config.json";
   json config = json::parse(std::ifstream(config_path));
   for (bool add_bos : {false, true}) {
@@ -295,17 +304,10 @@ TEST_F(SynthLayouts, TokenizerConfigBosFlagHoldsForFolderAndConversion) {
 // for the folder loaded as it is and in the converted file, and text
 // tokenizes as with the full vocabulary.
 TEST_F(SynthLayouts, EmbeddingsPaddedPastTheVocabularyGetPlaceholderTokens) {
-  Result<gguf::File> spm =
-      gguf::File::Open(std::string(AUTAN_TESTDATA) + "/vocab/ggml-vocab-llama-spm.gguf");
-  ASSERT_TRUE(spm.ok());
-  SynthOptions o;
-  o.type = "f16";
-  o.format = "safetensors";
-  ThreadPool pool(2);
+  ASSERT_NO_FATAL_FAILURE(WriteSpmFolder());
   const fs::path hf = root_ / "hf";
-  ASSERT_TRUE(WriteSynthModel(o, *spm, hf.string(), pool).ok());
   ASSERT_TRUE(fs::exists(hf / "tokenizer.model"));
-  Result<VocabSpec> full = VocabSpecFromGguf(*spm);
+  Result<VocabSpec> full = VocabSpecFromGguf(*spm_);
   ASSERT_TRUE(full.ok());
   const size_t rows = full->tokens.size();
   constexpr size_t kMissing = 64;
@@ -319,7 +321,7 @@ TEST_F(SynthLayouts, EmbeddingsPaddedPastTheVocabularyGetPlaceholderTokens) {
       .write(reinterpret_cast<const char*>(model->data()),
              static_cast<std::streamsize>(model->size()));
 
-  Result<Tokenizer> reference = TokenizerFromGguf(*spm);
+  Result<Tokenizer> reference = TokenizerFromGguf(*spm_);
   ASSERT_TRUE(reference.ok());
   const std::string text = "Hello world, [PAD31990] stays text.";
   const std::vector<int32_t> want = reference->Encode(text);
