@@ -25,51 +25,28 @@ void SpinThenWait(const std::atomic<T>& a, Pred done) {
   }
 }
 
-uint32_t Generation(uint64_t word) { return static_cast<uint32_t>(word >> 32); }
-uint32_t NextIndex(uint64_t word) { return static_cast<uint32_t>(word); }
-
 }  // namespace
 
 ThreadPool::ThreadPool(int n_threads) : n_threads_(std::max(1, n_threads)) {
   workers_.reserve(n_threads_ - 1);
-  for (int i = 1; i < n_threads_; ++i) workers_.emplace_back([this] { WorkerLoop(); });
+  for (int i = 1; i < n_threads_; ++i) workers_.emplace_back([this, i] { WorkerLoop(i); });
 }
 
 ThreadPool::~ThreadPool() {
   stop_.store(true, std::memory_order_release);
-  job_word_.store(static_cast<uint64_t>(generation_ + 1) << 32, std::memory_order_release);
-  job_word_.notify_all();
+  generation_.fetch_add(1, std::memory_order_acq_rel);
+  generation_.notify_all();
   for (std::thread& t : workers_) t.join();
 }
 
-// Claims the indices of job `generation` one at a time and runs them, until
-// none is left or a newer job has replaced it. A claim is a compare-exchange
-// on the word holding both, so a thread that wakes late can never take an
-// index of a later job; and the caller of Run waits only for indices that
-// were claimed, not for threads that have not woken yet.
-void ThreadPool::RunIndices(uint32_t generation) {
-  const uint32_t n = static_cast<uint32_t>(n_threads_);
-  uint64_t word = job_word_.load(std::memory_order_acquire);
+void ThreadPool::WorkerLoop(int index) {
+  uint64_t seen = 0;
   for (;;) {
-    if (Generation(word) != generation || NextIndex(word) >= n) return;
-    if (!job_word_.compare_exchange_weak(word, word + 1, std::memory_order_acq_rel,
-                                         std::memory_order_acquire)) {
-      continue;
-    }
-    // The job stays alive until this index is counted done.
-    (*job_)(static_cast<int>(NextIndex(word)), n_threads_);
-    if (done_.fetch_add(1, std::memory_order_acq_rel) + 1 == n_threads_) done_.notify_one();
-    word = job_word_.load(std::memory_order_acquire);
-  }
-}
-
-void ThreadPool::WorkerLoop() {
-  uint32_t seen = 0;
-  for (;;) {
-    SpinThenWait(job_word_, [seen](uint64_t w) { return Generation(w) != seen; });
+    SpinThenWait(generation_, [seen](uint64_t g) { return g != seen; });
+    seen = generation_.load(std::memory_order_acquire);
     if (stop_.load(std::memory_order_acquire)) return;
-    seen = Generation(job_word_.load(std::memory_order_acquire));
-    RunIndices(seen);
+    (*job_)(index, n_threads_);
+    if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) pending_.notify_one();
   }
 }
 
@@ -79,12 +56,11 @@ void ThreadPool::Run(const std::function<void(int, int)>& fn) {
     return;
   }
   job_ = &fn;
-  done_.store(0, std::memory_order_relaxed);
-  ++generation_;
-  job_word_.store(static_cast<uint64_t>(generation_) << 32, std::memory_order_release);
-  job_word_.notify_all();
-  RunIndices(generation_);
-  SpinThenWait(done_, [this](int d) { return d == n_threads_; });
+  pending_.store(n_threads_ - 1, std::memory_order_release);
+  generation_.fetch_add(1, std::memory_order_acq_rel);
+  generation_.notify_all();
+  fn(0, n_threads_);
+  SpinThenWait(pending_, [](int p) { return p == 0; });
 }
 
 void ThreadPool::ParallelFor(size_t n, const std::function<void(size_t, size_t)>& fn) {
