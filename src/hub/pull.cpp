@@ -83,6 +83,22 @@ struct ProbeResult {
   uint64_t size = 0;  // 0: unknown
 };
 
+// How one metadata request ended: an answer to read (true), a failure worth
+// retrying (false, `retry_reason` says which: the connection, 429, 5xx) or
+// one that is not (an error).
+Result<bool> Answered(const HttpOutcome& out, const Origin& origin, std::string& retry_reason) {
+  if (out.kind == HttpOutcome::Kind::kFatal) {
+    return Fail("cannot reach %s: %s", origin.host.c_str(), out.error.c_str());
+  }
+  const long status = out.response.status;
+  if (out.kind == HttpOutcome::Kind::kTransport || status == 429 || status >= 500) {
+    retry_reason =
+        origin.host + ": " + (out.error.empty() ? "HTTP " + std::to_string(status) : out.error);
+    return false;
+  }
+  return true;
+}
+
 // What the hub says about the file before any byte is fetched: a HEAD on the
 // resolve URL, following redirects within the same host only (a renamed
 // repository), as huggingface_hub does. LFS files answer with
@@ -95,15 +111,9 @@ Result<bool> ProbeOnce(const Context& c, ProbeResult& p, std::string& retry_reas
     if (!origin.ok()) return origin.error();
     const std::vector<std::string> headers = c.Headers(*origin);
     HttpOutcome out = c.http.Perform({.url = url, .head = true, .headers = headers}, {});
-    if (out.kind == HttpOutcome::Kind::kFatal) {
-      return Fail("cannot reach %s: %s", origin->host.c_str(), out.error.c_str());
-    }
+    Result<bool> answered = Answered(out, *origin, retry_reason);
+    if (!answered.ok() || !*answered) return answered;
     const HttpResponse& r = out.response;
-    if (out.kind == HttpOutcome::Kind::kTransport || r.status == 429 || r.status >= 500) {
-      retry_reason = origin->host + ": " +
-                     (out.error.empty() ? "HTTP " + std::to_string(r.status) : out.error);
-      return false;
-    }
     if (r.status >= 300 && r.status < 400 && !r.redirect_url.empty()) {
       Result<Origin> next = ParseOrigin(r.redirect_url);
       if (!next.ok())
@@ -154,16 +164,9 @@ Result<bool> TreeDigestOnce(const Context& c, ProbeResult& p, std::string& retry
     return {};
   };
   HttpOutcome out = c.http.Perform({.url = url, .headers = c.Headers(*origin)}, handlers);
-  if (out.kind == HttpOutcome::Kind::kFatal) {
-    return Fail("cannot reach %s: %s", origin->host.c_str(), out.error.c_str());
-  }
-  const HttpResponse& r = out.response;
-  if (out.kind == HttpOutcome::Kind::kTransport || r.status == 429 || r.status >= 500) {
-    retry_reason =
-        origin->host + ": " + (out.error.empty() ? "HTTP " + std::to_string(r.status) : out.error);
-    return false;
-  }
-  if (r.status != 200) return true;
+  Result<bool> answered = Answered(out, *origin, retry_reason);
+  if (!answered.ok() || !*answered) return answered;
+  if (out.response.status != 200) return true;
   const ListedFile listed = FindInTreeListing(body, c.ref.file);
   p.sha256 = listed.sha256;
   p.size = listed.size;

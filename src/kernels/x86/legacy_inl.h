@@ -366,13 +366,11 @@ struct LegacyGemmWide {
       for (size_t r = 0; r < R; r += 2) {
         const size_t r1 = r + 1 < R ? r + 1 : r;
         const __m512 dw = RowPairHalves(w[r] + off, w[r1] + off, 0);
+        const __m512 mw = F::kMin ? RowPairHalves(w[r] + off, w[r1] + off, 2) : dw;
         for (size_t g = 0; g < G; ++g) {
           const __m512i isum = _mm512_add_epi32(_mm512_permutex2var_epi32(s[r][g], even, s[r1][g]),
                                                 _mm512_permutex2var_epi32(s[r][g], odd, s[r1][g]));
-          if constexpr (F::kMin) {
-            acc[r / 2][g] =
-                _mm512_fmadd_ps(RowPairHalves(w[r] + off, w[r1] + off, 2), sx[g], acc[r / 2][g]);
-          }
+          if constexpr (F::kMin) acc[r / 2][g] = _mm512_fmadd_ps(mw, sx[g], acc[r / 2][g]);
           acc[r / 2][g] =
               _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_mul_ps(dw, dx[g]), acc[r / 2][g]);
         }
